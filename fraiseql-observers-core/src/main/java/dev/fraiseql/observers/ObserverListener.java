@@ -1,0 +1,42 @@
+package dev.fraiseql.observers;
+
+import dev.fraiseql.observers.spi.ActionResult;
+import dev.fraiseql.observers.spi.DeadLetter;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Hooks for metrics and tracing, in the spirit of OkHttp's {@code EventListener}: every method has a
+ * no-op default, so implement only what you need. Called on the engine's threads: keep it fast and
+ * never throw (exceptions are logged and ignored).
+ */
+public interface ObserverListener {
+
+  /** An event matched these handlers (before conditions). */
+  default void matched(ObservedEvent event, List<String> handlers) {}
+
+  /** An attempt is about to start. */
+  default void attemptStarted(ObservedEvent event, String handler, int attempt) {}
+
+  /** An attempt ended. */
+  default void attemptFinished(ObservedEvent event, String handler, int attempt, ActionResult result,
+      Duration elapsed) {}
+
+  /** A retry was scheduled after {@code delay}. */
+  default void retryScheduled(ObservedEvent event, String handler, int nextAttempt, Duration delay) {}
+
+  /** A delivery was dead-lettered. */
+  default void deadLettered(DeadLetter letter) {}
+
+  /** Effectively-once skipped a duplicate. */
+  default void duplicateSkipped(ObservedEvent event, String handler) {}
+
+  /** The condition was false. */
+  default void skipped(ObservedEvent event, String handler) {}
+
+  /** A delivery ended (any status). */
+  default void completed(ObservedEvent event, DeliveryOutcome outcome) {}
+
+  /** {@code onCommit} hit the in-flight bound. */
+  default void overloaded(ObservedEvent event, String policy) {}
+}

@@ -1,0 +1,78 @@
+package dev.fraiseql.observers.internal;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Deep, immutable copies of JSON-like values, and the library's one ObjectMapper. */
+public final class JsonValues {
+  /** Shared, configured once; thread-safe for reading and writing. */
+  public static final ObjectMapper MAPPER = JsonMapper.builder()
+      .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+      .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+      .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .build();
+
+  private JsonValues() {}
+
+  /** A row: null stays null, anything else must become a JSON object. */
+  @SuppressWarnings("unchecked")
+  public static Map<String, Object> freezeRow(Object row, String what) {
+    if (row == null) {
+      return null;
+    }
+    Object frozen = freeze(row);
+    if (!(frozen instanceof Map)) {
+      throw new IllegalArgumentException(what + " must be a JSON object (a Map or a bean), got "
+          + row.getClass().getName());
+    }
+    return (Map<String, Object>) frozen;
+  }
+
+  /** Strings, numbers, booleans and null as they are; maps and lists copied and made unmodifiable. */
+  public static Object freeze(Object value) {
+    if (value == null || value instanceof String || value instanceof Boolean) {
+      return value;
+    }
+    if (value instanceof Integer || value instanceof Long || value instanceof Double
+        || value instanceof BigDecimal || value instanceof BigInteger || value instanceof Float
+        || value instanceof Short || value instanceof Byte) {
+      return value;
+    }
+    if (value instanceof Map) {
+      Map<?, ?> m = (Map<?, ?>) value;
+      Map<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 4 / 3 + 1));
+      for (Map.Entry<?, ?> e : m.entrySet()) {
+        copy.put(String.valueOf(e.getKey()), freeze(e.getValue()));
+      }
+      return Collections.unmodifiableMap(copy);
+    }
+    if (value instanceof List) {
+      List<?> l = (List<?>) value;
+      List<Object> copy = new ArrayList<>(l.size());
+      for (Object o : l) {
+        copy.add(freeze(o));
+      }
+      return Collections.unmodifiableList(copy);
+    }
+    if (value instanceof Character || value instanceof Enum || value instanceof CharSequence
+        || value instanceof java.util.UUID || value instanceof java.time.temporal.TemporalAccessor
+        || value instanceof java.time.Duration) {
+      return value.toString();
+    }
+    // Beans, JsonNodes, dates, UUIDs, arrays...: let Jackson say what JSON they are.
+    Object plain = MAPPER.convertValue(value, Object.class);
+    if (plain == value) {
+      return value;
+    }
+    return freeze(plain);
+  }
+}

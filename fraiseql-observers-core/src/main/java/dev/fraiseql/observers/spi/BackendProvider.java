@@ -1,0 +1,25 @@
+package dev.fraiseql.observers.spi;
+
+import java.util.Set;
+
+/**
+ * Creates a {@link Backend}, chosen by {@code [observers] backend = "<name>"}. Found with
+ * {@link java.util.ServiceLoader} ({@code META-INF/services/dev.fraiseql.observers.spi.BackendProvider})
+ * or handed to the builder. The in-memory backend is built in.
+ */
+public interface BackendProvider {
+
+  /** {@code nats}, {@code redis}, {@code postgres}... */
+  String name();
+
+  /** The Maven artifact that provides it, named when the backend is missing. */
+  default String artifact() {
+    return "";
+  }
+
+  /** The keys the backend reads from its settings; others are reported with a "did you mean". */
+  Set<String> settingKeys();
+
+  /** @throws dev.fraiseql.observers.ObserverConfigException naming the key when settings are wrong */
+  Backend create(BackendContext context);
+}

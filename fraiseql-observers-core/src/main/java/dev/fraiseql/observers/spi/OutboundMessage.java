@@ -1,0 +1,65 @@
+package dev.fraiseql.observers.spi;
+
+import dev.fraiseql.observers.MutationContext;
+import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.internal.EventInternals;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A message to publish on an {@link EventBus}.
+ *
+ * @param subject where it goes ({@code fraiseql.order.created})
+ * @param payload the bytes; for events, the event's default JSON (shared: do not modify)
+ * @param headers string headers (see {@link #HEADER_EVENT_ID} and friends)
+ * @param deduplicationId stable across retries of the same publish: buses that can de-duplicate
+ *     (JetStream's {@code Nats-Msg-Id}) store the message once per id
+ */
+public record OutboundMessage(String subject, byte[] payload, Map<String, String> headers, String deduplicationId) {
+  public static final String HEADER_EVENT_ID = "Fraiseql-Event-Id";
+  public static final String HEADER_EVENT_NAME = "Fraiseql-Event-Name";
+  public static final String HEADER_TABLE = "Fraiseql-Table";
+  public static final String HEADER_OPERATION = "Fraiseql-Operation";
+  public static final String HEADER_MUTATION = "Fraiseql-Mutation";
+  public static final String HEADER_USER_ID = "Fraiseql-User-Id";
+  public static final String HEADER_TENANT_ID = "Fraiseql-Tenant-Id";
+  public static final String HEADER_REQUEST_ID = "Fraiseql-Request-Id";
+
+  public OutboundMessage {
+    Objects.requireNonNull(subject, "subject");
+    Objects.requireNonNull(payload, "payload");
+    headers = headers == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+    Objects.requireNonNull(deduplicationId, "deduplicationId");
+  }
+
+  /**
+   * The message for publishing {@code event} to {@code subject}: its default JSON, the standard
+   * headers (event id, name, table, operation, mutation, user, tenant, request id) and
+   * {@code deduplicationId} = {@code <event id>:<subject>}.
+   */
+  public static OutboundMessage forEvent(String subject, ObservedEvent event) {
+    return new OutboundMessage(subject, EventInternals.payload(event), headersOf(event), event.id() + ":" + subject);
+  }
+
+  /** The standard headers of an event. */
+  public static Map<String, String> headersOf(ObservedEvent event) {
+    Map<String, String> h = new LinkedHashMap<>();
+    h.put(HEADER_EVENT_ID, event.id().toString());
+    h.put(HEADER_EVENT_NAME, event.name());
+    h.put(HEADER_TABLE, event.table());
+    h.put(HEADER_OPERATION, event.operation().name());
+    event.mutation().ifPresent(m -> h.put(HEADER_MUTATION, m));
+    MutationContext c = event.context();
+    c.userId().ifPresent(v -> h.put(HEADER_USER_ID, v));
+    c.tenantId().ifPresent(v -> h.put(HEADER_TENANT_ID, v));
+    c.requestId().ifPresent(v -> h.put(HEADER_REQUEST_ID, v));
+    return h;
+  }
+
+  @Override
+  public String toString() {
+    return "OutboundMessage{" + subject + ", " + payload.length + " bytes, dedup=" + deduplicationId + "}";
+  }
+}
