@@ -19,6 +19,9 @@ public interface ActionContext {
   /** Where the handler was defined, for error messages. */
   ConfigLocation location();
 
+  /** The whole configuration ({@code [observers] database_url}, the checkpoint strategy...). */
+  dev.fraiseql.observers.config.ObserversConfig config();
+
   /** The engine's event bus (for actions that publish). */
   EventBus bus();
 
