@@ -741,7 +741,7 @@ class TomlConfigLoaderTest {
         "[[observers.rules]]",
         "table = \"t\"",
         "actions = [ { type = \"handler\", condition = \"x ==\" } ]"));
-    assertThat(e.problems().get(0).location().toString()).isEqualTo("fraiseql.toml:3:49");
+    assertThat(e.problems().get(0).location().toString()).isEqualTo("fraiseql.toml:3:50");
   }
 
   @Test
