@@ -64,6 +64,8 @@ import org.tomlj.TomlVersion;
 public final class TomlConfigLoader {
   /** Largest file accepted, in characters. */
   public static final int MAX_SOURCE_LENGTH = 1 << 20;
+  /** Most problems reported at once; the rest are counted. */
+  public static final int MAX_PROBLEMS = 100;
 
   static final List<String> KNOWN_BACKENDS = List.of("in-memory", "nats", "redis", "postgres", "webhook");
   private static final List<String> URL_KEYS = List.of("nats_url", "redis_url", "database_url");
@@ -121,9 +123,12 @@ public final class TomlConfigLoader {
     TomlParseResult parsed;
     try {
       parsed = Toml.parse(rewritten.text, TomlVersion.V1_0_0);
-    } catch (RuntimeException | StackOverflowError e) {
+    } catch (RuntimeException | StackOverflowError | AssertionError e) {
+      // tomlj overflows the stack on absurd nesting, and trips an internal assertion (when assertions
+      // are enabled, as in tests) on some invalid escapes (a backslash-u with too few hex digits); neither has a position
       throw new ObserverConfigException(src, List.of(new ConfigProblem(new ConfigLocation(src, 1, 1, ""), "",
-          "the file cannot be parsed as TOML (it is nested too deeply or malformed)", "check the TOML syntax")));
+          "the file cannot be parsed as TOML (nested too deeply, or a malformed value such as a bad \\u escape)",
+          "check the TOML syntax (https://toml.io)")));
     }
     if (parsed.hasErrors()) {
       for (TomlParseError e : parsed.errors()) {
@@ -163,6 +168,13 @@ public final class TomlConfigLoader {
     List<ConfigProblem> sorted = new ArrayList<>(new LinkedHashSet<>(ctx.problems));
     sorted.sort(Comparator.comparingInt((ConfigProblem p) -> p.location().line())
         .thenComparingInt(p -> p.location().column()));
+    if (sorted.size() > MAX_PROBLEMS) {
+      int more = sorted.size() - MAX_PROBLEMS;
+      ConfigLocation last = sorted.get(MAX_PROBLEMS - 1).location();
+      sorted = new ArrayList<>(sorted.subList(0, MAX_PROBLEMS));
+      sorted.add(new ConfigProblem(new ConfigLocation(ctx.source, last.line(), last.column(), ""), "",
+          "... and " + more + " more problems", "fix the ones above first"));
+    }
     return new ObserverConfigException(ctx.source, sorted);
   }
 
