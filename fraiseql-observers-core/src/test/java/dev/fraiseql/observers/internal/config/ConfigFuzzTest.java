@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
  */
 class ConfigFuzzTest {
   private static final long SEED = 0x5EED_F00DL;
-  private static final int CONFIGS = 1200;
+  private static final int CONFIGS = 1000;
   private static final int CONDITIONS = 4000;
 
   private static final List<String> SEEDS = List.of("seed000-nats-rules.toml", "seed000-webhook-rule.toml",
