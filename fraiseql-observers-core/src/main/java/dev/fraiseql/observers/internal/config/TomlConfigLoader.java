@@ -480,7 +480,7 @@ public final class TomlConfigLoader {
         s.problem("event", "event name must not contain spaces", "write it like user.created");
         return null;
       }
-      return Trigger.event(event.get());
+      return Trigger.event(e);
     }
     if (table.isPresent()) {
       return op.map(o -> Trigger.table(table.get(), o)).orElseGet(() -> Trigger.anyOperation(table.get()));
@@ -678,7 +678,8 @@ public final class TomlConfigLoader {
       s.problem("actions", "`actions` must be an array of tables", "write each action as " + actionHeader);
     }
     s.rejectUnread(RULE_KEYS);
-    if (subject.isEmpty() && !s.has("subject") && (actions == null || actions.isEmpty()) && a == null) {
+    boolean actionsMalformed = a != null && actions == null;
+    if (!s.has("subject") && !actionsMalformed && (actions == null || actions.isEmpty())) {
       s.problemAt(s.location, "subject", "rule on " + table.orElse("its table") + " has no target",
           "add subject = \"fraiseql.order.created\" to publish it, or an " + actionHeader + " entry with type = \"webhook\"");
     }
