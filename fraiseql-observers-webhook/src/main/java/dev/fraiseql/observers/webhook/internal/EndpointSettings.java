@@ -162,7 +162,16 @@ final class EndpointSettings {
     }
     int concurrency = s.intValue(MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY, 1, 4096);
     int excerpt = s.intValue(RESPONSE_EXCERPT_BYTES, DEFAULT_RESPONSE_EXCERPT_BYTES, 0, 65536);
-    List<String> secrets = new ArrayList<>(headers.values());
+    List<String> secrets = new ArrayList<>();
+    for (String value : headers.values()) {
+      // The whole value and its parts ("Bearer <token>": the token alone may be echoed back).
+      secrets.add(value);
+      for (String part : value.split("[\\s,;=]+")) {
+        if (part.length() >= 8) {
+          secrets.add(part);
+        }
+      }
+    }
     secrets.addAll(urlSecrets(uri));
     secrets.addAll(extraSecrets);
     Clock clock = ctx.component(Clock.class).orElse(Clock.systemUTC());
