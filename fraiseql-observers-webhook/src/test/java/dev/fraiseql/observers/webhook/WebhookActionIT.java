@@ -435,4 +435,20 @@ class WebhookActionIT {
       assertThat(pending).noneMatch(CompletableFuture::isDone);
     }
   }
+
+  @Test
+  void nonAsciiNamesAreSentPercentEncodedAndStillSigned() throws Exception {
+    Action a = provider.create(new TestSupport.Ctx("café-hook", map("url", receiver.uri("/u").toString(),
+        "signing", "fraiseql", "signing_secret_env", "S"), Map.of("S", "shared-secret-1")));
+    actions.add(a);
+    ObservedEvent e = userCreated().toBuilder().name("usér.créé").build();
+    ActionResult r = a.execute(delivery(e, "café-hook", 1)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(r.isDelivered()).isTrue();
+    Receiver.Request req = receiver.requests().get(0);
+    assertThat(java.net.URLDecoder.decode(req.header("Fraiseql-Event-Name"), StandardCharsets.UTF_8)).isEqualTo("usér.créé");
+    assertThat(java.net.URLDecoder.decode(req.header("Fraiseql-Delivery-Id"), StandardCharsets.UTF_8))
+        .isEqualTo(e.id() + ":café-hook");
+    assertThat(Verifiers.fraiseql("shared-secret-1", req.header("X-FraiseQL-Signature-256"), req.body(),
+        Instant.now().getEpochSecond())).isTrue();
+  }
 }

@@ -53,6 +53,8 @@ final class HttpEndpoint implements AutoCloseable {
   private final ExecutorService executor;
   private final HttpClient client;
   private final EndpointLimiter limiter;
+  /** HTTP/2 over TLS (negotiated, falls back to 1.1); plain http stays HTTP/1.1 (no h2c upgrade). */
+  private final boolean http2;
 
   HttpEndpoint(String handler, URI uri, String redacted, String method, Map<String, String> headers,
       Duration requestTimeout, int maxConcurrency, int maxQueued, int excerptBytes, EgressPolicy egress,
@@ -80,6 +82,7 @@ final class HttpEndpoint implements AutoCloseable {
         .connectTimeout(connectTimeout)
         .executor(executor)
         .build();
+    this.http2 = "https".equalsIgnoreCase(uri.getScheme());
     this.limiter = new EndpointLimiter(maxConcurrency, maxQueued, executor);
   }
 
@@ -132,6 +135,7 @@ final class HttpEndpoint implements AutoCloseable {
     try {
       HttpRequest.Builder b = HttpRequest.newBuilder(uri)
           .timeout(requestTimeout)
+          .version(http2 ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
           .method(method, HttpRequest.BodyPublishers.ofByteArray(body))
           .header("Content-Type", contentType)
           .header("User-Agent", Version.USER_AGENT);

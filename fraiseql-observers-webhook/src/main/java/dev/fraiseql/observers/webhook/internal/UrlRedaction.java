@@ -16,8 +16,12 @@ public final class UrlRedaction {
     if (uri == null) {
       return "***";
     }
-    if (uri.isOpaque() || uri.getScheme() == null) {
+    if (uri.isOpaque()) {
       return "***";
+    }
+    if (uri.getScheme() == null) {
+      // A relative reference (a Location of "/login?next=..."): its path, query hidden.
+      return (uri.getRawPath() == null ? "" : uri.getRawPath()) + (uri.getRawQuery() != null ? "?***" : "");
     }
     StringBuilder s = new StringBuilder();
     s.append(uri.getScheme()).append("://");

@@ -157,15 +157,26 @@ public final class WebhookAction implements Action {
   static Map<String, String> deliveryHeaders(Delivery d) {
     Map<String, String> h = new LinkedHashMap<>();
     h.put(OutboundMessage.HEADER_EVENT_ID, d.event().id().toString());
-    h.put(OutboundMessage.HEADER_EVENT_NAME, d.event().name());
-    h.put(HEADER_DELIVERY_ID, d.idempotencyKey());
+    h.put(OutboundMessage.HEADER_EVENT_NAME, headerSafe(d.event().name()));
+    h.put(HEADER_DELIVERY_ID, headerSafe(d.idempotencyKey()));
     h.put(HEADER_DELIVERY_ATTEMPT, Integer.toString(d.attempt()));
-    d.event().context().requestId().ifPresent(r -> {
-      if (r.indexOf('\n') < 0 && r.indexOf('\r') < 0) {
-        h.put(OutboundMessage.HEADER_REQUEST_ID, r);
-      }
-    });
+    d.event().context().requestId().filter(r -> !r.isEmpty() && r.length() <= 200)
+        .ifPresent(r -> h.put(OutboundMessage.HEADER_REQUEST_ID, headerSafe(r)));
     return h;
+  }
+
+  /**
+   * The value as is when it is printable ASCII, else percent-encoded (UTF-8): a table or handler name
+   * with other characters must not make a request impossible to send.
+   */
+  static String headerSafe(String value) {
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        return java.net.URLEncoder.encode(value, StandardCharsets.UTF_8);
+      }
+    }
+    return value;
   }
 
   @Override
@@ -182,7 +193,7 @@ public final class WebhookAction implements Action {
     }
     Map<String, String> headers = deliveryHeaders(delivery);
     if (signer != null) {
-      signer.sign(delivery.idempotencyKey(), clock.instant().getEpochSecond(), body, headers);
+      signer.sign(headers.get(HEADER_DELIVERY_ID), clock.instant().getEpochSecond(), body, headers);
     }
     return endpoint.send(body, contentType, headers);
   }

@@ -16,6 +16,7 @@ class SmallPartsTest {
     assertThat(UrlRedaction.redact(URI.create("https://bob:pw@host:8443/path?token=abc#frag")))
         .isEqualTo("https://***@host:8443/path?***");
     assertThat(UrlRedaction.redact("not a url with spaces")).isEqualTo("***");
+    assertThat(UrlRedaction.redact("/login?next=secret")).isEqualTo("/login?***");
     assertThat(UrlRedaction.redact(URI.create("http://[::1]:80/x"))).isEqualTo("http://[::1]:80/x");
     assertThat(UrlRedaction.redactPath(URI.create("https://hooks.slack.com/services/T0/B0/XXXX")))
         .isEqualTo("https://hooks.slack.com/***");
