@@ -43,13 +43,15 @@ class NoSecretsInLogsIT {
     PrintStream original = System.err;
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     List<String> texts = new ArrayList<>();
-    try (Receiver receiver = new Receiver()) {
+    try (Receiver receiver = new Receiver(); Receiver slack = new Receiver()) {
       System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
       // Echo the token and header back in error bodies, as a careless receiver would.
       receiver.answer(Response.of(503, "bad token " + QUERY_TOKEN + " for " + BEARER),
           Response.of(302).withHeader("Location", "http://user:" + PASSWORD + "@127.0.0.1/x?token=" + QUERY_TOKEN),
           Response.of(401, "Authorization: Bearer " + BEARER));
       receiver.otherwise(Response.of(200));
+      slack.answer(Response.of(500, "no such hook /services/T1/B2/" + SLACK_KEY));
+      slack.otherwise(Response.of(200));
       String url = "http://admin:" + PASSWORD + "@127.0.0.1:" + receiver.port() + "/hooks/fraiseql?token=" + QUERY_TOKEN;
       RetryPolicy retry = RetryPolicy.custom().maxAttempts(3).initialDelay(Duration.ofMillis(10)).jitter(0).build();
       Map<String, Object> hook = new LinkedHashMap<>();
@@ -63,7 +65,7 @@ class NoSecretsInLogsIT {
               .settings(Settings.of("[[observers.handlers]] #1", hook)).retry(retry).build())
           .handler(HandlerConfig.builder("slack-signup").event("user.created").action("slack")
               .settings(Settings.of("[[observers.handlers]] #2",
-                  Map.of("url", "http://127.0.0.1:" + receiver.port() + "/services/T1/B2/" + SLACK_KEY)))
+                  Map.of("url", "http://127.0.0.1:" + slack.port() + "/services/T1/B2/" + SLACK_KEY)))
               .retry(retry).build())
           .build();
       try (ObserverEngine engine = ObserverEngine.builder().config(cfg)
@@ -86,7 +88,8 @@ class NoSecretsInLogsIT {
       assertThatThrownBy(() -> new WebhookActionProvider().create(new TestSupport.Ctx("x", bad,
           Map.of("HOOK_SIGNING_SECRET", "not-base64 " + PASSWORD))))
           .satisfies(e -> texts.add(e.getMessage()));
-      assertThat(receiver.requests()).isNotEmpty();
+      assertThat(receiver.requests()).hasSize(4); // 503, 302 (dead letter); 401 (dead letter); 200
+      assertThat(slack.requests()).hasSize(4); // 500, 200; 200; 200
       assertThat(receiver.requests().get(0).header("Authorization")).isEqualTo("Bearer " + BEARER);
     } finally {
       System.setErr(original);
@@ -94,7 +97,8 @@ class NoSecretsInLogsIT {
     String logs = captured.toString(StandardCharsets.UTF_8);
     original.print(logs);
     assertThat(logs).contains("[observer] welcome-email: dispatching webhook to http://***@127.0.0.1:")
-        .contains("/hooks/fraiseql?***").contains("slack to http://127.0.0.1:").contains("dead-lettered");
+        .contains("/hooks/fraiseql?***").contains("slack to http://127.0.0.1:").contains("dead-lettered")
+        .contains("HTTP 500: no such hook ***").contains("HTTP 401: Authorization: ***");
     texts.add(logs);
     String all = String.join("\n", texts);
     for (String secret : List.of(PASSWORD, QUERY_TOKEN, BEARER, SIGNING_SECRET, SIGNING_SECRET.substring(6),
