@@ -105,11 +105,11 @@ final class EndpointSettings {
           "egress of handler " + ctx.handlerName() + " is `" + own.get() + "`", "use \"default\" or \"strict\""));
     }
     if ("webhook".equals(ctx.config().backend())) {
-      Settings b = ctx.config().backendSettings();
-      Optional<String> global = b.string(EGRESS);
+      // An invalid [observers.webhook] egress is reported once, by the webhook backend; here it counts as unset.
+      Optional<EgressPolicy.Mode> global = ctx.config().backendSettings().value(EGRESS)
+          .filter(String.class::isInstance).map(String.class::cast).flatMap(EgressPolicy.Mode::parse);
       if (global.isPresent()) {
-        return EgressPolicy.Mode.parse(global.get()).orElseThrow(() -> problem(b, EGRESS,
-            "[observers.webhook] egress is `" + global.get() + "`", "use \"default\" or \"strict\""));
+        return global.get();
       }
     }
     return EgressPolicy.Mode.DEFAULT;
