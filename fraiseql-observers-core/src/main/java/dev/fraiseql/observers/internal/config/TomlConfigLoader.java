@@ -64,6 +64,8 @@ import org.tomlj.TomlVersion;
 public final class TomlConfigLoader {
   /** Largest file accepted, in characters. */
   public static final int MAX_SOURCE_LENGTH = 1 << 20;
+  /** Deepest nesting of arrays and inline tables accepted. */
+  public static final int MAX_NESTING = 32;
   /** Most problems reported at once; the rest are counted. */
   public static final int MAX_PROBLEMS = 100;
 
@@ -117,6 +119,11 @@ public final class TomlConfigLoader {
       throw new ObserverConfigException(src, List.of(new ConfigProblem(new ConfigLocation(src, 1, 1, ""), "",
           "file is too large: " + toml.length() + " characters, at most " + MAX_SOURCE_LENGTH,
           "keep the observer configuration under 1 MiB")));
+    }
+    int[] deep = NestingGuard.tooDeep(toml, MAX_NESTING);
+    if (deep != null) {
+      throw new ObserverConfigException(src, List.of(new ConfigProblem(new ConfigLocation(src, deep[0], deep[1], ""), "",
+          "arrays and inline tables are nested more than " + MAX_NESTING + " deep", "flatten the value")));
     }
     SeedFormRewriter.Result rewritten = SeedFormRewriter.rewrite(toml);
     LoadContext ctx = new LoadContext(src, env, rewritten.text);

@@ -811,6 +811,16 @@ class TomlConfigLoaderTest {
   }
 
   @Test
+  void absurdNestingIsRejectedBeforeParsing() {
+    ObserverConfigException e = fail("# [[[[ in a comment\nx = \"[[[[\"\na = " + "[".repeat(40) + "]".repeat(40) + "\n");
+    assertThat(e.getMessage()).isEqualTo("fraiseql.toml:3:37: arrays and inline tables are nested more than 32 deep"
+        + " — flatten the value");
+    assertThat(load("a = " + "[".repeat(32) + "]".repeat(32) + "\n").handlers()).isEmpty();
+    e = fail("s = '''\n[[[\n'''\nb = { c = " + "{ d = ".repeat(33) + "\n");
+    assertThat(e.getMessage()).startsWith("fraiseql.toml:4:");
+  }
+
+  @Test
   void backendUrlTwice() {
     ObserverConfigException e = fail(lines(
         "[observers]",
