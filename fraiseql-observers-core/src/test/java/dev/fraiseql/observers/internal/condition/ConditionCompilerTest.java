@@ -250,6 +250,7 @@ class ConditionCompilerTest {
         Arguments.of("42", 0, "a number is not a condition"),
         Arguments.of("a == 1 AND 'x'", 11, "a string is not a condition"),
         Arguments.of("NOT null", 4, "null is not a condition"),
+        Arguments.of("(('x')) OR a", 2, "a string is not a condition"),
         Arguments.of("chnged(status)", 0, "unknown function `chnged`"),
         Arguments.of("a == 1 OR lower(status) == 'x'", 10, "unknown function `lower`"),
         Arguments.of("status.toUpperCase() == 'X'", 0, "method calls are not allowed: `status.toUpperCase(`"),
