@@ -202,6 +202,27 @@ class TomlConfigLoaderTest {
         + " webhook URL, or write webhook_url = \"https://...\"");
   }
 
+  @Test
+  void theDocumentedExampleLoads() {
+    String text;
+    try (InputStream in = TomlConfigLoaderTest.class.getResourceAsStream("/examples/fraiseql.toml")) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    ObserversConfig c = load(text);
+    assertThat(c.backend()).isEqualTo("nats");
+    assertThat(c.checkpointStrategy()).isEqualTo(CheckpointStrategy.EFFECTIVELY_ONCE);
+    assertThat(c.handlers()).extracting(HandlerConfig::name).containsExactly("fraiseql.order.created",
+        "fraiseql.order.updated", "user-signup.webhook", "update-post-stats", "create-stripe-customer");
+    assertThat(c.handlers().get(3).retry().maxAttempts()).isEqualTo(5);
+    assertThat(c.handlers().get(4).synchronousTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(c.subscriptions()).extracting(SubscriptionConfig::durable).containsExactly("inventory-service");
+    for (HandlerConfig h : c.handlers()) {
+      h.condition().ifPresent(ConditionCompiler::compile);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // other forms
 
