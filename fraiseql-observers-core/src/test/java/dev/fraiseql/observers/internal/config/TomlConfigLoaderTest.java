@@ -842,6 +842,54 @@ class TomlConfigLoaderTest {
   }
 
   @Test
+  void atMostAHundredProblemsAreListed() {
+    StringBuilder toml = new StringBuilder();
+    for (int i = 0; i < 150; i++) {
+      toml.append("[[observers.handlers]]\nname = \"h").append(i).append("\"\nevent = \"e\"\naction = \"handler\"\n")
+          .append("max_atempts = 1\n");
+    }
+    ObserverConfigException e = fail(toml.toString());
+    assertThat(e.problems()).hasSize(101);
+    assertThat(e.problems().get(99).toString()).isEqualTo("fraiseql.toml:500:1: unknown key `max_atempts` in"
+        + " [[observers.handlers]] #100 — did you mean `max_attempts`?");
+    assertThat(e.problems().get(100).toString()).isEqualTo("fraiseql.toml:500:1: ... and 50 more problems — fix the"
+        + " ones above first");
+    assertThat(e.getMessage()).startsWith("fraiseql.toml has 101 problems:");
+  }
+
+  @Test
+  void malformedRuleShapes() {
+    ObserverConfigException e = fail(lines(
+        "[[observers.rules]]",
+        "table = \"t\"",
+        "actions = 5",
+        "[[observers.rules]]",
+        "table = \"u\"",
+        "actions = []",
+        "[observers]",
+        "subscribe = [1, 2]"));
+    assertThat(problems(e)).containsExactly(
+        "fraiseql.toml:3:1: `actions` must be an array of tables in [[observers.rules]] #1 — write each action as [[observers.rules.actions]]",
+        "fraiseql.toml:4:1: rule on u has no target in [[observers.rules]] #2 — add subject = \"fraiseql.order.created\" to publish it, or an [[observers.rules.actions]] entry with type = \"webhook\"",
+        "fraiseql.toml:8:1: `subscribe` must be an array of tables in [observers] — write each entry as [[observers.subscribe]]");
+  }
+
+  @Test
+  void missingVariablesInsideMultiLineStringsAreLocated() {
+    ObserverConfigException e = fail(lines(
+        "[[observers.handlers]]",
+        "name = \"x\"",
+        "event = \"e\"",
+        "action = \"handler\"",
+        "body_template = \"\"\"",
+        "{\"a\": \"\\",
+        "      b\", \"t\": \"${NOPE}\"}",
+        "\"\"\""));
+    assertThat(e.getMessage()).isEqualTo("fraiseql.toml:7:17: environment variable NOPE is not set (in `body_template`"
+        + " of [[observers.handlers]] #1) — set NOPE in the environment, or write the value directly");
+  }
+
+  @Test
   void backendUrlTwice() {
     ObserverConfigException e = fail(lines(
         "[observers]",
