@@ -281,13 +281,13 @@ class ConditionCompilerTest {
     assertThat(e).as("no exception for %s", condition).isNotNull();
     assertThat(e.reason()).isEqualTo(reason);
     assertThat(e.position()).isEqualTo(position);
-    assertThat(e.getMessage()).startsWith(reason + " at position " + position);
+    assertThat(e.getMessage()).startsWith(reason);
   }
 
   @Test
   void unknownFunctionsGetADidYouMean() {
     assertThat(catchThrowableOfType(ConditionSyntaxException.class, () -> ConditionCompiler.compile("chnged(status)"))
-        .getMessage()).isEqualTo("unknown function `chnged` at position 0 — did you mean `CHANGED`?");
+        .getMessage()).isEqualTo("unknown function `chnged` — did you mean `CHANGED`?");
     assertThat(catchThrowableOfType(ConditionSyntaxException.class, () -> ConditionCompiler.compile("has_feild('x')"))
         .hint()).contains("did you mean `HAS_FIELD`?");
     assertThat(catchThrowableOfType(ConditionSyntaxException.class, () -> ConditionCompiler.compile("eval('x')"))
