@@ -91,6 +91,7 @@ public final class TomlConfigLoader {
   private static final List<String> BACKOFFS = List.of("exponential", "linear", "fixed");
   private static final Pattern SQL_IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
   private static final Pattern DURABLE = Pattern.compile("[A-Za-z0-9_-]{1,200}");
+  private static final Pattern LONG_TOKEN = Pattern.compile("Unexpected '[^']{13,}'");
   private static final Pattern NO_SPACE = Pattern.compile("\\S+");
   private static final String CONDITION_FIX = "conditions use field paths, 'strings', numbers, true/false/null,"
       + " == != < <= > >=, AND OR NOT, parentheses and CHANGED(f), CHANGED_TO(f, v), CHANGED_FROM(f, v), HAS_FIELD(f)";
@@ -140,7 +141,7 @@ public final class TomlConfigLoader {
     if (parsed.hasErrors()) {
       for (TomlParseError e : parsed.errors()) {
         TomlPosition p = e.position();
-        ctx.problems.add(new ConfigProblem(ctx.location(p, ""), "", "TOML syntax error: " + e.getMessage(),
+        ctx.problems.add(new ConfigProblem(ctx.location(p, ""), "", "TOML syntax error: " + scrub(e.getMessage()),
             syntaxFix(e.getMessage())));
       }
       throw failure(ctx);
@@ -159,6 +160,11 @@ public final class TomlConfigLoader {
       throw failure(ctx);
     }
     return config;
+  }
+
+  /** tomlj quotes the unexpected token; a long one (an unquoted secret, say) is not repeated. */
+  static String scrub(String message) {
+    return message == null ? "" : LONG_TOKEN.matcher(message).replaceAll("Unexpected text");
   }
 
   private static String syntaxFix(String message) {

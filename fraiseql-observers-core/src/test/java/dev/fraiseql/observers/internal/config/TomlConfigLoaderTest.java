@@ -562,6 +562,10 @@ class TomlConfigLoaderTest {
     assertThat(e.getMessage()).contains("TOML syntax error: ");
     assertThat(e.getMessage()).endsWith(" — fix the TOML syntax (https://toml.io)");
 
+    e = fail(lines("[observers]", "token = \"x\" s3cr3tvalue123456"));
+    assertThat(e.getMessage()).isEqualTo("fraiseql.toml:2:13: TOML syntax error: Unexpected text, expected a newline"
+        + " or end-of-input — fix the TOML syntax (https://toml.io)");
+
     e = fail(lines("[observers]", "backend = \"nats\"", "backend = \"redis\""));
     assertThat(e.getMessage()).isEqualTo("fraiseql.toml:3:1: TOML syntax error: backend previously defined at line 2,"
         + " column 1 — each key and table may be defined only once");
