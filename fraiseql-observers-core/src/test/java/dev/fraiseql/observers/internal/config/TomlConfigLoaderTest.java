@@ -268,6 +268,24 @@ class TomlConfigLoaderTest {
   }
 
   @Test
+  void seedActionsAfterACanonicalRuleAndActionSubTables() {
+    ObserversConfig c = load(lines(
+        "[[observers.rules]]",
+        "table = \"tb_user\"",
+        "[[observers.actions]]",
+        "type = \"webhook\"",
+        "webhook_url = \"https://a\"",
+        "[observers.actions.headers]",
+        "X-Team = \"growth\""));
+    HandlerConfig h = c.handlers().get(0);
+    assertThat(h.name()).isEqualTo("tb_user.webhook");
+    assertThat(h.trigger()).isEqualTo(Trigger.anyOperation("tb_user"));
+    assertThat(h.settings().stringMap("headers")).containsExactly(Map.entry("X-Team", "growth"));
+    assertThat(h.settings().table("headers").orElseThrow().location("X-Team").toString())
+        .isEqualTo("fraiseql.toml:7:1");
+  }
+
+  @Test
   void seedFormWithBackendTableAfterTheRules() {
     ObserversConfig c = load(lines(
         "[[observers]]",
