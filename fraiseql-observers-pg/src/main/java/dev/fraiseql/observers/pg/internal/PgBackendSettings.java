@@ -4,7 +4,6 @@ import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigProblem;
 import dev.fraiseql.observers.config.Settings;
 import java.time.Duration;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -27,12 +26,12 @@ public record PgBackendSettings(boolean createTables, PgIdentifier deadLetterTab
   public static final Set<String> KEYS = Set.of(PgDatabase.URL_KEY, CREATE_TABLES, DEAD_LETTER_TABLE, EVENTS_TABLE,
       POOL_SIZE, POLL_INTERVAL_MS, "nats_url", "redis_url");
 
-  /** @throws ObserverConfigException naming each bad key */
+  /**
+   * Reads the settings (unknown keys are reported by the engine against {@link #KEYS}).
+   *
+   * @throws ObserverConfigException naming the bad key
+   */
   public static PgBackendSettings from(Settings s) {
-    List<ConfigProblem> problems = s.unknownKeys(KEYS);
-    if (!problems.isEmpty()) {
-      throw new ObserverConfigException(s.location().file(), problems);
-    }
     boolean create = s.bool(CREATE_TABLES, true);
     PgIdentifier dl = identifier(s, DEAD_LETTER_TABLE, DEFAULT_DEAD_LETTER_TABLE);
     PgIdentifier ev = identifier(s, EVENTS_TABLE, DEFAULT_EVENTS_TABLE);

@@ -58,6 +58,7 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
   private final Thread writer;
   private final ExecutorService callbacks;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final java.util.concurrent.atomic.AtomicLong roundTrips = new java.util.concurrent.atomic.AtomicLong();
   private volatile boolean tableReady;
   private final String claimSql;
   private final String completeSql;
@@ -98,6 +99,11 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
     this.writer = new Thread(this::run, "fraiseql-pg-idempotency-" + table);
     this.writer.setDaemon(true);
     this.writer.start();
+  }
+
+  /** Statements sent so far (claims, completions and releases are batched: this grows slower than calls). */
+  public long roundTrips() {
+    return roundTrips.get();
   }
 
   /** The table, e.g. {@code observer_idempotency_keys}. */
@@ -251,6 +257,7 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
       ps.setArray(3, ta);
       ps.setString(4, owner);
       ps.setString(5, owner);
+      roundTrips.incrementAndGet();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           String code = rs.getString(3);
@@ -283,6 +290,7 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
       if (withOwner) {
         ps.setString(3, owner);
       }
+      roundTrips.incrementAndGet();
       ps.executeUpdate();
     }
     for (Op op : ops) {
