@@ -247,7 +247,9 @@ public final class PgEventBus implements EventBus {
           }
           backoff = 500;
           if (fetched == 0 || permits.availablePermits() == 0) {
-            wake.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+            long waitMs = inFlight.isEmpty() ? pollInterval.toMillis()
+                : Math.min(pollInterval.toMillis(), Math.max(10, spec.ackWait().toMillis() / 3));
+            wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS);
             wake.drainPermits();
           }
         } catch (SQLException | RuntimeException e) {
