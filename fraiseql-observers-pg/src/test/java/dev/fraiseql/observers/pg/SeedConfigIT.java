@@ -138,4 +138,47 @@ class SeedConfigIT {
           + e.id() + "' AND listener_id = 'ledger-entry' AND claimed_until IS NULL")).isEqualTo(1);
     }
   }
+
+  @Test
+  void readmeExampleLoadsAndRunsASqlHandler() throws Exception {
+    pg.exec("CREATE SCHEMA " + pg.schema + "_billing");
+    try {
+      pg.exec("CREATE TABLE " + pg.schema + "_billing.ledger (event_id TEXT, total INT)");
+      pg.exec("CREATE FUNCTION " + pg.schema + "_billing.fn_post_ledger_entry(payload jsonb) RETURNS void"
+          + " LANGUAGE sql AS $$ INSERT INTO " + pg.schema + "_billing.ledger"
+          + " SELECT payload->>'id', (payload->'data'->'new'->>'total')::int $$");
+      String toml = """
+          [observers]
+          backend = "postgres"
+          database_url = "${DATABASE_URL}"
+          checkpoint_strategy = "effectively_once"
+          idempotency_table = "observer_idempotency_keys"
+
+          [observers.postgres]
+          create_tables = true
+          dead_letter_table = "observer_dead_letters"
+          events_table = "observer_events"
+          pool_size = 4
+          poll_interval_ms = 1000
+
+          [[observers.handlers]]
+          name = "ledger-entry"
+          event = "order.created"
+          action = "sql"
+          function = "SCHEMA_billing.fn_post_ledger_entry"
+          max_attempts = 5
+          """.replace("SCHEMA", pg.schema);
+      try (ObserverEngine engine = ObserverEngine.builder().env(Map.of("DATABASE_URL", url)).configToml(toml).build()) {
+        ObservedEvent e = ObservedEvent.insert("tb_order", Map.of("id", "ord-3", "total", 99));
+        List<DeliveryOutcome> first = engine.onCommit(e).completion().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        List<DeliveryOutcome> second = engine.onCommit(e).completion().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        assertThat(first.get(0).status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+        assertThat(second.get(0).succeeded()).isTrue();
+        assertThat(pg.count("SELECT count(*) FROM " + pg.schema + "_billing.ledger WHERE event_id = '" + e.id()
+            + "' AND total = 99")).isEqualTo(1);
+      }
+    } finally {
+      pg.exec("DROP SCHEMA " + pg.schema + "_billing CASCADE");
+    }
+  }
 }
