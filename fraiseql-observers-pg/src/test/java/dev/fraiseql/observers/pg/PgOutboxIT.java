@@ -26,6 +26,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("try") // resources opened for their side effects (relays, subscribers)
 class PgOutboxIT {
   static PgTestSupport pg;
 
