@@ -53,6 +53,7 @@ public final class RedisBackendProvider implements BackendProvider {
 
   @Override
   public Backend create(BackendContext context) {
-    return new RedisBackend(RedisSettings.from(context.settings()));
+    // the engine reports unknown keys (against settingKeys()) before calling create: check values only
+    return new RedisBackend(RedisSettings.from(context.settings(), false));
   }
 }

@@ -76,8 +76,16 @@ public final class RedisSettings {
    * @throws ObserverConfigException listing every unknown key (with a "did you mean") or the first bad value
    */
   public static RedisSettings from(Settings s) {
+    return from(s, true);
+  }
+
+  /**
+   * Reads and validates {@code s}; {@code checkUnknownKeys = false} when the caller (the engine, with
+   * {@code settingKeys()}) already reported unknown keys, so that each problem is reported once.
+   */
+  public static RedisSettings from(Settings s, boolean checkUnknownKeys) {
     List<ConfigProblem> problems = new ArrayList<>();
-    for (ConfigProblem p : s.unknownKeys(KEYS)) {
+    for (ConfigProblem p : checkUnknownKeys ? s.unknownKeys(KEYS) : List.<ConfigProblem>of()) {
       if (!TOLERATED.contains(p.key())) {
         problems.add(p);
       }
