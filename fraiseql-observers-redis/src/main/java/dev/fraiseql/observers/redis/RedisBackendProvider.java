@@ -26,6 +26,7 @@ import java.util.Set;
  *   <tr><td>block_ms</td><td>1000</td><td>how long XREADGROUP blocks waiting for entries</td></tr>
  *   <tr><td>claim_idle_ms</td><td>the subscription's ack wait (30000)</td><td>entries idle this long are reclaimed (XAUTOCLAIM)</td></tr>
  *   <tr><td>batch</td><td>100</td><td>XADDs per pipelined round trip; entries per XREADGROUP/XAUTOCLAIM</td></tr>
+ *   <tr><td>dedup_window_ms</td><td>120000</td><td>a publish with a de-duplication id seen this recently is not stored again; 0 = off</td></tr>
  *   <tr><td>publish_queue</td><td>10000</td><td>publishes waiting to be sent; beyond it publish fails fast (retried by the engine)</td></tr>
  *   <tr><td>dead_letter_max</td><td>100000</td><td>dead letters kept; the oldest are dropped with a WARN</td></tr>
  *   <tr><td>idempotency_ttl_ms</td><td>604800000 (7 days)</td><td>how long a completed idempotency key is kept; 0 = forever</td></tr>

@@ -152,6 +152,25 @@ class RedisEventBusIT {
   }
 
   @Test
+  void aRepublishWithTheSameDeduplicationIdIsNotStoredTwice() throws Exception {
+    RedisEventBus bus = (RedisEventBus) backend(Map.of()).bus();
+    OutboundMessage m = new OutboundMessage("dedup", "once".getBytes(StandardCharsets.UTF_8), Map.of("a", "b"), "evt-1:dedup");
+    PublishAck first = bus.publish(m).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    PublishAck again = bus.publish(m).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(first.duplicate()).isFalse();
+    assertThat(again.duplicate()).isTrue();
+    assertThat(again.position()).isEqualTo(first.position());
+    assertThat(raw.xlen(bus.streamKey("dedup"))).isEqualTo(1);
+    assertThat(raw.pttl(prefix + "dedup:5:dedup:evt-1:dedup")).isBetween(1L, 120_000L);
+
+    RedisEventBus plain = (RedisEventBus) backend(Map.of("dedup_window_ms", 0L)).bus();
+    OutboundMessage p = new OutboundMessage("plain", "twice".getBytes(StandardCharsets.UTF_8), Map.of(), "evt-2");
+    assertThat(plain.publish(p).toCompletableFuture().get(10, TimeUnit.SECONDS).duplicate()).isFalse();
+    assertThat(plain.publish(p).toCompletableFuture().get(10, TimeUnit.SECONDS).duplicate()).isFalse();
+    assertThat(raw.xlen(plain.streamKey("plain"))).isEqualTo(2);
+  }
+
+  @Test
   void streamsAreTrimmedToAboutMaxLen() throws Exception {
     RedisEventBus bus = (RedisEventBus) backend(Map.of("max_len", 100L)).bus();
     List<CompletableFuture<PublishAck>> acks = new ArrayList<>();

@@ -2,7 +2,6 @@ package dev.fraiseql.observers.redis;
 
 import static dev.fraiseql.observers.redis.RedisTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.fraiseql.observers.config.Settings;
 import dev.fraiseql.observers.redis.internal.RedisBackend;
@@ -13,9 +12,6 @@ import dev.fraiseql.observers.spi.IdempotencyStore;
 import dev.fraiseql.observers.spi.OutboundMessage;
 import dev.fraiseql.observers.spi.PublishAck;
 import dev.fraiseql.observers.spi.SubscriptionSpec;
-import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,38 +33,9 @@ import redis.clients.jedis.resps.StreamGroupInfo;
  * leaves it running.
  */
 class RedisRestartIT {
-  private static final List<String> STOP = List.of("redis-cli", "-p", "6379", "shutdown", "nosave");
-  private static final List<String> START = List.of("redis-server", "--daemonize", "yes", "--bind", "127.0.0.1",
-      "-::1", "--port", "6379", "--save", "", "--appendonly", "no", "--dir", "/var/lib/redis", "--logfile",
-      "/var/log/redis/ci.log");
-
-  private static boolean portOpen() {
-    try (Socket s = new Socket()) {
-      s.connect(new InetSocketAddress("127.0.0.1", 6379), 200);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  private static void run(List<String> command) throws IOException, InterruptedException {
-    Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-        .start();
-    p.waitFor(20, TimeUnit.SECONDS);
-  }
-
-  private static boolean redisAnswers() {
-    try (JedisPooled j = RedisTestSupport.raw()) {
-      return "PONG".equals(j.ping());
-    } catch (RuntimeException e) {
-      return false;
-    }
-  }
-
   @Test
   void groupsAreRecreatedAndEverythingPublishedAfterTheRestartIsDelivered() throws Exception {
-    assumeTrue(RedisTestSupport.url().equals("redis://localhost:6379"),
-        "restart test only runs against the local server on 6379");
+    RedisServer.assumeLocal();
     String prefix = RedisTestSupport.uniquePrefix();
     Set<String> received = ConcurrentHashMap.newKeySet();
     AtomicInteger deliveries = new AtomicInteger();
@@ -87,15 +54,13 @@ class RedisRestartIT {
 
       boolean publishFailedWhileDown;
       try {
-        run(STOP);
-        assertThat(await(Duration.ofSeconds(15), () -> !portOpen())).as("redis stopped").isTrue();
+        RedisServer.stop();
         // while Redis is down a publish fails (the engine would retry it); it is never silently lost
         CompletableFuture<PublishAck> down = bus.publish(new OutboundMessage("orders",
             "during".getBytes(StandardCharsets.UTF_8), Map.of(), "during")).toCompletableFuture();
         publishFailedWhileDown = await(Duration.ofSeconds(10), down::isDone) && down.isCompletedExceptionally();
       } finally {
-        run(START);
-        assertThat(await(Duration.ofSeconds(20), RedisRestartIT::redisAnswers)).as("redis restarted").isTrue();
+        RedisServer.start();
       }
       assertThat(publishFailedWhileDown).isTrue();
 
@@ -122,10 +87,7 @@ class RedisRestartIT {
       assertThat(backend.deadLetterStore().orElseThrow().count()).isZero();
       sub.close();
     } finally {
-      if (!redisAnswers()) {
-        run(START);
-        await(Duration.ofSeconds(20), RedisRestartIT::redisAnswers);
-      }
+      RedisServer.start();
       RedisTestSupport.cleanup(prefix);
     }
   }

@@ -32,17 +32,34 @@ import redis.clients.jedis.params.XAddParams;
  * (the futures complete exceptionally and the engine retries) and the thread backs off, up to 2s
  * between attempts, so it never spins.
  *
- * <p>A batch that fails on the connection may have been partly stored: the futures that got no
- * reply complete exceptionally and the engine publishes again, which can store a message twice.
- * Every entry carries its {@code dedup} field (the message's de-duplication id) so consumers can tell.
+ * <p>De-duplication: with {@code dedup_window_ms > 0} (default 2 minutes, like JetStream's duplicate
+ * window) each XADD runs in a script that first checks {@code <key_prefix>dedup:<subject>:<id>}: a
+ * second publish with the same {@link OutboundMessage#deduplicationId()} within the window stores
+ * nothing and is acknowledged as a duplicate with the first entry's id. So the engine's retry of a
+ * publish whose reply was lost (Redis stored it, the connection dropped) does not store it twice.
+ * With 0, a plain XADD: retries can duplicate. Either way every entry carries its {@code dedup} field.
  */
 final class BatchingPublisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BatchingPublisher.class);
   private static final byte[] PAYLOAD = StreamEntry.PAYLOAD.getBytes(StandardCharsets.UTF_8);
   private static final byte[] DEDUP = StreamEntry.DEDUP.getBytes(StandardCharsets.UTF_8);
 
+  /**
+   * XADD unless the de-duplication key exists; the key remembers the entry id for the window.
+   * KEYS: stream, dedup key. ARGV: max_len, window ms, field, value, ...
+   * Returns {0, id} when stored, {1, id of the first} for a duplicate.
+   */
+  static final byte[] DEDUP_XADD = (""
+      + "local first = redis.call('GET', KEYS[2])\n"
+      + "if first then return {1, first} end\n"
+      + "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))\n"
+      + "redis.call('SET', KEYS[2], id, 'PX', ARGV[2])\n"
+      + "return {0, id}").getBytes(StandardCharsets.UTF_8);
+
   private final RedisClient client;
   private final String streamPrefix;
+  private final String dedupPrefix;
+  private final long dedupWindowMs;
   private final int batch;
   private final long maxLen;
   private final BlockingQueue<Pending> queue;
@@ -55,6 +72,8 @@ final class BatchingPublisher implements AutoCloseable {
   BatchingPublisher(RedisClient client, String streamPrefix) {
     this.client = client;
     this.streamPrefix = streamPrefix;
+    this.dedupPrefix = client.settings().keyPrefix() + "dedup:";
+    this.dedupWindowMs = client.settings().dedupWindow().toMillis();
     this.batch = client.settings().batch();
     this.maxLen = client.settings().maxLen();
     this.queue = new ArrayBlockingQueue<>(client.settings().publishQueue());
@@ -134,12 +153,16 @@ final class BatchingPublisher implements AutoCloseable {
 
   /** Sends one round; false when the connection failed. */
   private boolean send(List<Pending> round) {
-    List<Response<byte[]>> replies = new ArrayList<>(round.size());
+    List<Response<?>> replies = new ArrayList<>(round.size());
     RuntimeException failure = null;
     try (Pipeline p = (Pipeline) client.pool().pipelined()) {
       for (Pending pending : round) {
         OutboundMessage m = pending.message();
-        replies.add(p.xadd(key(m.subject()), XAddParams.xAddParams().maxLen(maxLen).approximateTrimming(), fields(m)));
+        if (dedupWindowMs > 0) {
+          replies.add(p.eval(DEDUP_XADD, List.of(key(m.subject()), dedupKey(m)), dedupArgs(m)));
+        } else {
+          replies.add(p.xadd(key(m.subject()), XAddParams.xAddParams().maxLen(maxLen).approximateTrimming(), fields(m)));
+        }
       }
       p.sync();
     } catch (RuntimeException e) {
@@ -147,21 +170,48 @@ final class BatchingPublisher implements AutoCloseable {
     }
     for (int i = 0; i < round.size(); i++) {
       Pending pending = round.get(i);
-      Response<byte[]> r = i < replies.size() ? replies.get(i) : null;
+      Response<?> r = i < replies.size() ? replies.get(i) : null;
       try {
         if (r == null) {
           throw failure != null ? failure : new IllegalStateException("no reply");
         }
-        byte[] id = r.get();
-        pending.future().complete(new PublishAck(pending.message().subject(), false, new String(id, StandardCharsets.UTF_8)));
+        pending.future().complete(ack(pending.message().subject(), r.get()));
       } catch (RuntimeException e) {
         RuntimeException cause = failure != null && !(e instanceof redis.clients.jedis.exceptions.JedisDataException)
             ? failure : e;
-        pending.future().completeExceptionally(new RedisBusException("XADD to " + key(pending.message().subject())
-            + " on " + client.where() + " failed: " + cause.getMessage(), cause));
+        pending.future().completeExceptionally(new RedisBusException("XADD to " + streamPrefix
+            + pending.message().subject() + " on " + client.where() + " failed: " + cause.getMessage(), cause));
       }
     }
     return !(failure instanceof JedisConnectionException);
+  }
+
+  private static PublishAck ack(String subject, Object reply) {
+    if (reply instanceof byte[]) {
+      return new PublishAck(subject, false, new String((byte[]) reply, StandardCharsets.UTF_8));
+    }
+    if (reply instanceof List && ((List<?>) reply).size() == 2) {
+      List<?> l = (List<?>) reply;
+      boolean duplicate = l.get(0) instanceof Long && (Long) l.get(0) == 1L;
+      return new PublishAck(subject, duplicate, StreamEntry.str(l.get(1)));
+    }
+    throw new IllegalStateException("unexpected XADD reply " + reply);
+  }
+
+  private byte[] dedupKey(OutboundMessage m) {
+    return (dedupPrefix + m.subject().length() + ":" + m.subject() + ":" + m.deduplicationId())
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  private List<byte[]> dedupArgs(OutboundMessage m) {
+    List<byte[]> args = new ArrayList<>(4 + 2 * m.headers().size() + 2);
+    args.add(Long.toString(maxLen).getBytes(StandardCharsets.UTF_8));
+    args.add(Long.toString(dedupWindowMs).getBytes(StandardCharsets.UTF_8));
+    for (Map.Entry<byte[], byte[]> f : fields(m).entrySet()) {
+      args.add(f.getKey());
+      args.add(f.getValue());
+    }
+    return args;
   }
 
   private byte[] key(String subject) {

@@ -21,8 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The event bus on Redis Streams: one stream per subject, {@code <key_prefix>stream:<subject>}.
  *
  * <p>Publishing: {@code XADD <key> MAXLEN ~ max_len * payload <bytes> dedup <id> h:<header> <value>...},
- * pipelined by {@link BatchingPublisher}; the ack's position is the entry id. Redis has no
- * de-duplication: {@link PublishAck#duplicate()} is always false.
+ * pipelined by {@link BatchingPublisher}; the ack's position is the entry id. A second publish with
+ * the same de-duplication id within {@code dedup_window_ms} is not stored again and is acknowledged
+ * with {@link PublishAck#duplicate()} true and the first entry's id.
  *
  * <p>Subscribing: consumer groups (see {@link RedisSubscription}). Wildcard subjects ({@code *},
  * {@code >}) are rejected: a Redis stream is one key, there is no subject hierarchy to match.

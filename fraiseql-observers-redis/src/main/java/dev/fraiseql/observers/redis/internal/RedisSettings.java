@@ -25,10 +25,11 @@ public final class RedisSettings {
   public static final String PUBLISH_QUEUE = "publish_queue";
   public static final String DEAD_LETTER_MAX = "dead_letter_max";
   public static final String IDEMPOTENCY_TTL_MS = "idempotency_ttl_ms";
+  public static final String DEDUP_WINDOW_MS = "dedup_window_ms";
 
   /** Every key the backend reads. */
   public static final Set<String> KEYS = Set.of(REDIS_URL, KEY_PREFIX, MAX_LEN, POOL_MAX_TOTAL, TIMEOUT_MS, BLOCK_MS,
-      CLAIM_IDLE_MS, BATCH, PUBLISH_QUEUE, DEAD_LETTER_MAX, IDEMPOTENCY_TTL_MS);
+      CLAIM_IDLE_MS, BATCH, PUBLISH_QUEUE, DEAD_LETTER_MAX, IDEMPOTENCY_TTL_MS, DEDUP_WINDOW_MS);
 
   /** Other backends' URLs, which {@code [observers]} may legitimately hold beside ours (stores on another backend). */
   private static final Set<String> TOLERATED = Set.of("nats_url", "database_url");
@@ -42,6 +43,7 @@ public final class RedisSettings {
   public static final int DEFAULT_PUBLISH_QUEUE = 10_000;
   public static final long DEFAULT_DEAD_LETTER_MAX = 100_000;
   public static final Duration DEFAULT_IDEMPOTENCY_TTL = Duration.ofDays(7);
+  public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(2);
 
   private final RedisUrl url;
   private final String keyPrefix;
@@ -54,9 +56,11 @@ public final class RedisSettings {
   private final int publishQueue;
   private final long deadLetterMax;
   private final Duration idempotencyTtl;
+  private final Duration dedupWindow;
 
   private RedisSettings(RedisUrl url, String keyPrefix, long maxLen, int poolMaxTotal, Duration timeout, Duration block,
-      Optional<Duration> claimIdle, int batch, int publishQueue, long deadLetterMax, Duration idempotencyTtl) {
+      Optional<Duration> claimIdle, int batch, int publishQueue, long deadLetterMax, Duration idempotencyTtl,
+      Duration dedupWindow) {
     this.url = url;
     this.keyPrefix = keyPrefix;
     this.maxLen = maxLen;
@@ -68,6 +72,7 @@ public final class RedisSettings {
     this.publishQueue = publishQueue;
     this.deadLetterMax = deadLetterMax;
     this.idempotencyTtl = idempotencyTtl;
+    this.dedupWindow = dedupWindow;
   }
 
   /**
@@ -124,7 +129,8 @@ public final class RedisSettings {
     int queue = s.intValue(PUBLISH_QUEUE, DEFAULT_PUBLISH_QUEUE, 1, 10_000_000);
     long dlMax = positive(s, DEAD_LETTER_MAX, DEFAULT_DEAD_LETTER_MAX, "the number of dead letters kept, e.g. 100000");
     Duration idemTtl = s.millis(IDEMPOTENCY_TTL_MS, DEFAULT_IDEMPOTENCY_TTL);
-    return new RedisSettings(url, prefix, maxLen, pool, timeout, block, claimIdle, batch, queue, dlMax, idemTtl);
+    Duration dedup = s.millis(DEDUP_WINDOW_MS, DEFAULT_DEDUP_WINDOW);
+    return new RedisSettings(url, prefix, maxLen, pool, timeout, block, claimIdle, batch, queue, dlMax, idemTtl, dedup);
   }
 
   private static long positive(Settings s, String key, long def, String fix) {
@@ -180,6 +186,11 @@ public final class RedisSettings {
   /** How long a completed idempotency key is kept; zero means forever. */
   public Duration idempotencyTtl() {
     return idempotencyTtl;
+  }
+
+  /** How long a publish's de-duplication id is remembered; zero disables de-duplication. */
+  public Duration dedupWindow() {
+    return dedupWindow;
   }
 
   @Override
