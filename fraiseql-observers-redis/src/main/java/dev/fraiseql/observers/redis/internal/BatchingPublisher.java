@@ -66,6 +66,8 @@ final class BatchingPublisher implements AutoCloseable {
   private final Thread thread;
   private final AtomicLong rejected = new AtomicLong();
   private volatile boolean closed;
+  /** The script's SHA once loaded; reset when Redis answers NOSCRIPT (it restarted). */
+  private volatile byte[] scriptSha;
 
   private record Pending(OutboundMessage message, CompletableFuture<PublishAck> future) {}
 
@@ -153,18 +155,31 @@ final class BatchingPublisher implements AutoCloseable {
 
   /** Sends one round; false when the connection failed. */
   private boolean send(List<Pending> round) {
+    return send(round, true);
+  }
+
+  private boolean send(List<Pending> round, boolean mayReload) {
     List<Response<?>> replies = new ArrayList<>(round.size());
+    List<Pending> noScript = new ArrayList<>();
     RuntimeException failure = null;
-    try (Pipeline p = (Pipeline) client.pool().pipelined()) {
-      for (Pending pending : round) {
-        OutboundMessage m = pending.message();
-        if (dedupWindowMs > 0) {
-          replies.add(p.eval(DEDUP_XADD, List.of(key(m.subject()), dedupKey(m)), dedupArgs(m)));
-        } else {
-          replies.add(p.xadd(key(m.subject()), XAddParams.xAddParams().maxLen(maxLen).approximateTrimming(), fields(m)));
-        }
+    try {
+      byte[] sha = scriptSha;
+      if (dedupWindowMs > 0 && sha == null) {
+        sha = client.pool().scriptLoad(new String(DEDUP_XADD, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+        scriptSha = sha;
       }
-      p.sync();
+      try (Pipeline p = client.pool().pipelined()) {
+        for (Pending pending : round) {
+          OutboundMessage m = pending.message();
+          if (dedupWindowMs > 0) {
+            replies.add(p.evalsha(sha, List.of(key(m.subject()), dedupKey(m)), dedupArgs(m)));
+          } else {
+            replies.add(p.xadd(key(m.subject()), XAddParams.xAddParams().maxLen(maxLen).approximateTrimming(),
+                fields(m)));
+          }
+        }
+        p.sync();
+      }
     } catch (RuntimeException e) {
       failure = e;
     }
@@ -177,10 +192,25 @@ final class BatchingPublisher implements AutoCloseable {
         }
         pending.future().complete(ack(pending.message().subject(), r.get()));
       } catch (RuntimeException e) {
+        if (e instanceof redis.clients.jedis.exceptions.JedisDataException && e.getMessage() != null
+            && e.getMessage().startsWith("NOSCRIPT")) {
+          noScript.add(pending); // Redis restarted and lost the script: nothing was stored, send again
+          continue;
+        }
         RuntimeException cause = failure != null && !(e instanceof redis.clients.jedis.exceptions.JedisDataException)
             ? failure : e;
         pending.future().completeExceptionally(new RedisBusException("XADD to " + streamPrefix
             + pending.message().subject() + " on " + client.where() + " failed: " + cause.getMessage(), cause));
+      }
+    }
+    if (!noScript.isEmpty()) {
+      scriptSha = null;
+      if (mayReload) {
+        return send(noScript, false);
+      }
+      for (Pending pending : noScript) {
+        pending.future().completeExceptionally(new RedisBusException("XADD to " + streamPrefix
+            + pending.message().subject() + " on " + client.where() + " failed: script not loaded", null));
       }
     }
     return !(failure instanceof JedisConnectionException);

@@ -102,7 +102,7 @@ public final class RedisDeadLetterStore implements DeadLetterStore {
           break;
         }
         List<Response<List<String>>> rows = new ArrayList<>(ids.size());
-        try (Pipeline p = (Pipeline) client.pool().pipelined()) {
+        try (Pipeline p = client.pool().pipelined()) {
           for (String id : ids) {
             rows.add(p.hmget(hashKey(id), "handler", "json"));
           }
