@@ -127,6 +127,11 @@ class RedisEventBusIT {
     assertThat(fields.get("h:Fraiseql-Event-Id")).isEqualTo(e.id().toString());
     // acknowledged: nothing pending in the group
     assertThat(await(WAIT, () -> raw.xpending(key, "g1").getTotal() == 0)).isTrue();
+    assertThat(raw.xinfoConsumers2(key, "g1")).hasSize(1);
+    // a closed instance with nothing pending leaves no consumer behind in the group
+    sub.close();
+    assertThat(raw.xinfoConsumers2(key, "g1")).isEmpty();
+    assertThat(raw.xinfoGroups(key)).hasSize(1);
   }
 
   @Test

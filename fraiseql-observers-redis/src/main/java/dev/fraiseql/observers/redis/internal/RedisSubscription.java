@@ -183,7 +183,11 @@ final class RedisSubscription implements BusSubscription {
         outage = false;
         backoff = 0;
         for (StreamEntry e : StreamEntry.fromRead(reply)) {
-          permits.acquire();
+          while (!permits.tryAcquire(100, TimeUnit.MILLISECONDS)) {
+            if (closed) {
+              return; // what was read stays pending and is reclaimed after claim_idle_ms
+            }
+          }
           if (e.deleted()) {
             permits.release();
             continue;
@@ -497,8 +501,25 @@ final class RedisSubscription implements BusSubscription {
     }
     flushAcks();
     tracked.clear();
+    forgetConsumerIfIdle();
     onClose.run();
     LOG.debug("[observer] redis subscription {} (group {}, consumer {}) closed", spec.subject(), group, consumer);
+  }
+
+  /**
+   * Consumer names are unique per instance, so a closed instance's consumer would stay listed in the
+   * group forever: delete it when it holds no pending entries (deleting one that does would drop them).
+   */
+  private void forgetConsumerIfIdle() {
+    try {
+      List<StreamPendingEntry> mine = client.pool().xpending(stream, group,
+          XPendingParams.xPendingParams().count(1).consumer(consumer));
+      if (mine.isEmpty()) {
+        client.pool().xgroupDelConsumer(stream, group, consumer);
+      }
+    } catch (JedisException | IllegalStateException e) {
+      LOG.debug("[observer] could not remove consumer {} from group {}: {}", consumer, group, e.getMessage());
+    }
   }
 
   @Override
