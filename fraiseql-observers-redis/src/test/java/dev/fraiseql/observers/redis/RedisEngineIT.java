@@ -128,6 +128,59 @@ class RedisEngineIT {
   }
 
   @Test
+  void theReadmeTomlRunsAsWritten() throws Exception {
+    String toml = ""
+        + "[observers]\n"
+        + "backend = \"redis\"\n"
+        + "redis_url = \"${REDIS_URL}\"\n"
+        + "checkpoint_strategy = \"effectively_once\"\n"
+        + "\n"
+        + "[observers.redis]\n"
+        + "key_prefix = \"" + prefix + "\"\n"
+        + "max_len = 100000\n"
+        + "claim_idle_ms = 30000\n"
+        + "block_ms = 200\n"
+        + "\n"
+        + "[[observers.handlers]]\n"
+        + "name = \"order-created\"\n"
+        + "table = \"tb_order\"\n"
+        + "operation = \"INSERT\"\n"
+        + "action = \"publish\"\n"
+        + "subject = \"fraiseql.order.created\"\n"
+        + "\n"
+        + "[[observers.subscribe]]\n"
+        + "subject = \"fraiseql.order.created\"\n"
+        + "handler = \"reserveInventory\"\n"
+        + "durable = \"inventory\"\n"
+        + "max_attempts = 5\n"
+        + "backoff_strategy = \"exponential\"\n";
+    List<Map<String, Object>> reserved = new CopyOnWriteArrayList<>();
+    try (ObserverEngine engine = ObserverEngine.builder().config(toml, "fraiseql.toml")
+        .env(Map.of("REDIS_URL", RedisTestSupport.url()))
+        .handler("reserveInventory", e -> reserved.add(e.newRow().orElseThrow()))
+        .build()) {
+      engine.onCommit(ObservedEvent.insert("tb_order", Map.of("id", 42, "sku", "BOOK-1", "qty", 2)));
+      assertThat(await(Duration.ofSeconds(20), () -> reserved.size() == 1)).isTrue();
+      assertThat(reserved.get(0)).containsEntry("sku", "BOOK-1").containsEntry("qty", 2);
+      try (JedisPooled raw = RedisTestSupport.raw()) {
+        String key = prefix + "stream:fraiseql.order.created";
+        assertThat(raw.xlen(key)).isEqualTo(1);
+        assertThat(raw.xinfoGroups(key)).extracting(g -> g.getName()).containsExactly("inventory");
+      }
+    }
+  }
+
+  @Test
+  void aTypoInObserversRedisIsReportedWithItsLineAndASuggestion() {
+    String toml = "[observers]\nbackend = \"redis\"\nredis_url = \"redis://admin:hunter2@localhost:6379\"\n\n"
+        + "[observers.redis]\nmax_lenght = 10\n";
+    assertThatThrownBy(() -> ObserverEngine.builder().config(toml, "fraiseql.toml").build())
+        .isInstanceOf(ObserverConfigException.class)
+        .hasMessageContaining("fraiseql.toml:6").hasMessageContaining("max_lenght").hasMessageContaining("max_len")
+        .hasMessageNotContaining("hunter2");
+  }
+
+  @Test
   void unknownBackendKeysAndWildcardSubscriptionsAreConfigErrors() {
     ObserversConfig typo = config().toBuilder().backendSettings(Settings.of("[observers.redis]",
         Map.of("redis_url", RedisTestSupport.url(), "max_lenght", 10L))).build();
