@@ -29,6 +29,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code >}) are rejected: a Redis stream is one key, there is no subject hierarchy to match.
  */
 public final class RedisEventBus implements EventBus {
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RedisEventBus.class);
   private final RedisClient client;
   private final String streamPrefix;
   private final String instanceId;
@@ -109,6 +110,13 @@ public final class RedisEventBus implements EventBus {
         () -> subscriptions.remove(self[0]));
     self[0] = s;
     subscriptions.add(s);
+    int pool = client.settings().poolMaxTotal();
+    if (subscriptions.size() > pool - 2) {
+      LOG.warn("[observer] {} redis subscriptions but pool_max_total = {}: each subscription's reader holds a"
+          + " connection while it blocks, leaving too few for publishing, acknowledgements and the stores;"
+          + " raise pool_max_total in [observers.redis] to at least {}", subscriptions.size(), pool,
+          subscriptions.size() + 4);
+    }
     s.start();
     return s;
   }
