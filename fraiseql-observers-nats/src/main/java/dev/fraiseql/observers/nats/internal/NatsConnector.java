@@ -176,7 +176,7 @@ final class NatsConnector implements AutoCloseable {
       host.ifPresent(h -> h.connectionEvent(conn, type));
       switch (type) {
         case DISCONNECTED -> {
-          if (!closed) {
+          if (!closed && now().isPresent()) {
             log.warn("[observer] disconnected from NATS at {}; reconnecting (publishes wait in the reconnect buffer "
                 + "or fail their attempt)", servers());
           }
@@ -192,7 +192,7 @@ final class NatsConnector implements AutoCloseable {
           }
         }
         case CLOSED -> {
-          if (!closed) {
+          if (!closed && now().isPresent()) {
             log.error("[observer] the NATS connection to {} was closed", servers());
           }
         }
