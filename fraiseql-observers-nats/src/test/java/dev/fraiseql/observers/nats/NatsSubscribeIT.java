@@ -220,6 +220,31 @@ class NatsSubscribeIT {
   }
 
   @Test
+  void aConsumerTheServerLostIsCreatedAgain() throws Exception {
+    EventBus bus = newBus();
+    Set<String> got = ConcurrentHashMap.newKeySet();
+    AtomicInteger deliveries = new AtomicInteger();
+    closeables.add(bus.subscribe(spec(subject, "d" + id, Duration.ofSeconds(5), 8), m -> {
+      deliveries.incrementAndGet();
+      got.add(new String(m.payload(), StandardCharsets.UTF_8));
+      return CompletableFuture.completedFuture(Disposition.ack());
+    }));
+    publish(bus, 2);
+    assertThat(await(Duration.ofSeconds(10), () -> got.size() == 2)).isTrue();
+    long start = System.nanoTime();
+    try (Connection c = NatsTestSupport.rawConnection()) {
+      assertThat(c.jetStreamManagement().deleteConsumer("S" + id, "d" + id)).isTrue();
+    }
+    publish(bus, 4);
+    assertThat(await(Duration.ofSeconds(20), () -> got.size() == 4)).isTrue();
+    System.out.printf("consumer re-created and caught up in %dms%n", (System.nanoTime() - start) / 1_000_000);
+    assertThat(consumer("d" + id).getConsumerConfiguration().getFilterSubject()).isEqualTo(subject);
+    // resumed after the last acknowledged message: nothing acknowledged before was replayed
+    assertThat(await(Duration.ofMillis(500), () -> deliveries.get() > 4)).isFalse();
+    assertThat(deliveries.get()).isEqualTo(4);
+  }
+
+  @Test
   void aSubscriptionStartedWhileTheServerIsUnreachableDoesNotThrow() {
     Map<String, Object> s = NatsTestSupport.settingsFor(id);
     s.put("nats_url", "nats://127.0.0.1:4299");

@@ -166,6 +166,7 @@ final class NatsConnector implements AutoCloseable {
 
   private final class Listener implements ConnectionListener, ErrorListener {
     private final Optional<ConnectionListener> host;
+    private final java.util.concurrent.atomic.AtomicBoolean disconnected = new java.util.concurrent.atomic.AtomicBoolean();
 
     Listener(Optional<ConnectionListener> host) {
       this.host = host;
@@ -176,12 +177,13 @@ final class NatsConnector implements AutoCloseable {
       host.ifPresent(h -> h.connectionEvent(conn, type));
       switch (type) {
         case DISCONNECTED -> {
-          if (!closed && now().isPresent()) {
+          if (!closed && now().isPresent() && !disconnected.getAndSet(true)) {
             log.warn("[observer] disconnected from NATS at {}; reconnecting (publishes wait in the reconnect buffer "
                 + "or fail their attempt)", servers());
           }
         }
         case RECONNECTED -> {
+          disconnected.set(false);
           log.info("[observer] reconnected to NATS at {}", servers());
           for (Runnable hook : reconnectHooks) {
             try {

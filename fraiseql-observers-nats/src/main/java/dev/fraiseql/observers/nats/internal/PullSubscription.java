@@ -54,6 +54,9 @@ final class PullSubscription implements BusSubscription {
   private final Thread thread;
   private volatile boolean closed;
   private volatile boolean verify;
+  /** Stream sequences handed out and not yet acked or terminated, to resume a lost consumer without replay. */
+  private final java.util.concurrent.ConcurrentSkipListSet<Long> outstanding = new java.util.concurrent.ConcurrentSkipListSet<>();
+  private volatile long highestSeen;
   private JetStreamSubscription sub;
   private String stream;
   private long lastVerified;
@@ -207,15 +210,22 @@ final class PullSubscription implements BusSubscription {
       }
       return;
     }
-    ConsumerConfiguration cc = ConsumerConfiguration.builder()
+    ConsumerConfiguration.Builder cb = ConsumerConfiguration.builder()
         .durable(spec.durable())
         .filterSubject(spec.subject())
         .ackPolicy(AckPolicy.Explicit)
         .ackWait(ackWait)
         .deliverPolicy(deliverPolicy)
         .maxDeliver(-1)
-        .maxAckPending(Math.max(1000, maxInFlight * 4L))
-        .build();
+        .maxAckPending(Math.max(1000, maxInFlight * 4L));
+    if (highestSeen > 0) {
+      // the server lost a consumer this instance was using: resume where it was, not from the start
+      Long first = outstanding.isEmpty() ? null : outstanding.first();
+      long start = first != null ? first : highestSeen + 1;
+      cb.deliverPolicy(DeliverPolicy.ByStartSequence).startSequence(start);
+      log.warn("[observer] re-creating consumer {} on stream {} from stream sequence {}", spec.durable(), stream, start);
+    }
+    ConsumerConfiguration cc = cb.build();
     try {
       live.management().addOrUpdateConsumer(stream, cc);
     } catch (JetStreamApiException e) {
@@ -252,8 +262,13 @@ final class PullSubscription implements BusSubscription {
     InboundMessage in;
     try {
       long delivered = m.metaData().deliveredCount();
+      long seq = m.metaData().streamSequence();
       in = new InboundMessage(m.getSubject(), m.getData() == null ? new byte[0] : m.getData(), headersOf(m),
-          (int) Math.min(Integer.MAX_VALUE, Math.max(1, delivered)), Long.toString(m.metaData().streamSequence()));
+          (int) Math.min(Integer.MAX_VALUE, Math.max(1, delivered)), Long.toString(seq));
+      outstanding.add(seq);
+      if (seq > highestSeen) {
+        highestSeen = seq;
+      }
     } catch (RuntimeException e) {
       log.warn("[observer] subscription {} got a message that is not a JetStream message ({}); terminating it",
           spec.durable(), NatsConnector.describe(e));
@@ -291,12 +306,22 @@ final class PullSubscription implements BusSubscription {
         m.nakWithDelay(r.delay());
       } else if (d instanceof Disposition.Term) {
         m.term();
+        forget(m);
       } else {
         m.ack();
+        forget(m);
       }
     } catch (RuntimeException e) {
       log.warn("[observer] subscription {}: cannot {} message {} ({}); NATS redelivers it after the ack wait",
           spec.durable(), d, m.getSID(), NatsConnector.describe(e));
+    }
+  }
+
+  private void forget(Message m) {
+    try {
+      outstanding.remove(m.metaData().streamSequence());
+    } catch (RuntimeException e) {
+      // not a JetStream message: never tracked
     }
   }
 
