@@ -1,12 +1,753 @@
 package dev.fraiseql.observers.internal.engine;
 
+import dev.fraiseql.observers.CloseReport;
+import dev.fraiseql.observers.DeadLetters;
+import dev.fraiseql.observers.DeliveryOutcome;
+import dev.fraiseql.observers.Dispatch;
+import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.ObserverException;
+import dev.fraiseql.observers.ObserverOverloadedException;
+import dev.fraiseql.observers.config.ConfigLocation;
+import dev.fraiseql.observers.config.ConfigProblem;
+import dev.fraiseql.observers.config.HandlerConfig;
+import dev.fraiseql.observers.config.ObserversConfig;
+import dev.fraiseql.observers.config.OverflowPolicy;
+import dev.fraiseql.observers.config.Settings;
+import dev.fraiseql.observers.config.SubscriptionConfig;
+import dev.fraiseql.observers.config.Trigger;
+import dev.fraiseql.observers.internal.condition.Condition;
+import dev.fraiseql.observers.internal.condition.ConditionCompiler;
+import dev.fraiseql.observers.internal.condition.ConditionSyntaxException;
+import dev.fraiseql.observers.internal.memory.Subjects;
+import dev.fraiseql.observers.spi.Action;
+import dev.fraiseql.observers.spi.ActionContext;
+import dev.fraiseql.observers.spi.ActionProvider;
+import dev.fraiseql.observers.spi.Backend;
+import dev.fraiseql.observers.spi.BusSubscription;
+import dev.fraiseql.observers.spi.DeadLetter;
+import dev.fraiseql.observers.spi.DeadLetterQuery;
+import dev.fraiseql.observers.spi.EventBus;
+import dev.fraiseql.observers.spi.SubscriptionSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 
-/** The engine. Being written in its own change (issue #2, #3). */
-public final class DefaultObserverEngine {
-  private DefaultObserverEngine() {}
+/** The engine behind {@link ObserverEngine}. */
+public final class DefaultObserverEngine implements ObserverEngine {
+  /** Keys every handler may carry, whatever its action (validated by the config loader). */
+  public static final List<String> COMMON_HANDLER_KEYS = List.of("name", "event", "table", "operation", "action",
+      "type", "condition", "max_attempts", "backoff_strategy", "initial_delay_ms", "max_delay_ms", "jitter",
+      "timeout_ms", "synchronous", "synchronous_timeout_ms");
 
+  private final ObserversConfig config;
+  private final Runtime rt;
+  private final Router router;
+  private final Map<String, HandlerRuntime> handlersByName;
+  private final Map<String, HandlerRuntime> subscriptionHandlers;
+  private final List<BusSubscription> subscriptions;
+  private final Resources resources;
+  private final Semaphore permits;
+  private final AtomicBoolean closed = new AtomicBoolean();
+  private final DeadLettersView deadLetters = new DeadLettersView();
+  private volatile CloseReport closeReport;
+
+  private DefaultObserverEngine(ObserversConfig config, Runtime rt, Router router, Map<String, HandlerRuntime> handlersByName,
+      Map<String, HandlerRuntime> subscriptionHandlers, List<BusSubscription> subscriptions, Resources resources) {
+    this.config = config;
+    this.rt = rt;
+    this.router = router;
+    this.handlersByName = handlersByName;
+    this.subscriptionHandlers = subscriptionHandlers;
+    this.subscriptions = subscriptions;
+    this.resources = resources;
+    this.permits = new Semaphore(config.maxInFlight());
+  }
+
+  /** Builds and starts an engine. */
   public static ObserverEngine start(EngineSpec spec) {
-    throw new IllegalStateException("engine not built yet");
+    ObserversConfig cfg = spec.config();
+    Resources res = new Resources(spec);
+    List<ConfigProblem> problems = new ArrayList<>();
+    try {
+      Runtime rt = res.runtime(problems);
+      EventBus bus = res.lazyBus();
+      Map<String, HandlerRuntime> byName = new LinkedHashMap<>();
+      List<HandlerRuntime> handlers = new ArrayList<>();
+      List<Trigger> triggers = new ArrayList<>();
+      for (HandlerConfig hc : cfg.handlers()) {
+        Action action = res.action(hc.name(), hc.action(), hc.settings(), hc.location(), bus, problems);
+        Condition condition = compile(hc.condition(), hc.location(), problems);
+        if (action != null && condition != null) {
+          HandlerRuntime h = new HandlerRuntime(handlers.size(), hc.name(), action, condition, hc.retry(),
+              hc.synchronous(), hc.synchronousTimeout(), Optional.empty());
+          handlers.add(h);
+          triggers.add(hc.trigger());
+          byName.put(h.name(), h);
+        }
+      }
+      Map<String, HandlerRuntime> subHandlers = new LinkedHashMap<>();
+      List<SubscriptionConfig> subs = new ArrayList<>();
+      for (SubscriptionConfig sc : cfg.subscriptions()) {
+        String subjectError = Subjects.validate(sc.subject());
+        if (subjectError != null) {
+          problems.add(new ConfigProblem(sc.location(), "subject", subjectError, "use a subject such as fraiseql.order.created"));
+        }
+        Action action = res.subscriptionAction(sc, bus, problems);
+        Condition condition = compile(sc.condition(), sc.location(), problems);
+        if (action != null && condition != null && subjectError == null) {
+          subHandlers.put(sc.handler(), new HandlerRuntime(-1, sc.handler(), action, condition, sc.retry(), false,
+              Duration.ZERO, Optional.of(sc.subject())));
+          subs.add(sc);
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new ObserverConfigException(cfg.source(), problems);
+      }
+      Router router = new Router(handlers, triggers);
+      List<BusSubscription> open = new ArrayList<>();
+      DefaultObserverEngine engine = new DefaultObserverEngine(cfg, rt, router, byName, subHandlers, open, res);
+      for (SubscriptionConfig sc : subs) {
+        SubscriptionRuntime sr = new SubscriptionRuntime(rt, subHandlers.get(sc.handler()), sc.subject());
+        Settings s = sc.settings();
+        SubscriptionSpec subSpec = new SubscriptionSpec(sc.subject(), sc.durable(),
+            s.millis("ack_wait_ms", SubscriptionSpec.DEFAULT_ACK_WAIT),
+            s.intValue("max_in_flight", SubscriptionSpec.DEFAULT_MAX_IN_FLIGHT, 1, 100_000), s);
+        open.add(bus.subscribe(subSpec, sr));
+        rt.log().info("[observer] subscribed {} → {} (durable {}, bus {})", sc.subject(), sc.handler(), sc.durable(), bus.name());
+      }
+      rt.log().info("[observer] engine started: backend={}, {} handler{}, {} subscription{}, checkpoint={}, "
+              + "dead letters in {}, max_in_flight={} ({})", cfg.backend(), handlers.size(), handlers.size() == 1 ? "" : "s",
+          subs.size(), subs.size() == 1 ? "" : "s", cfg.checkpointStrategy().configName(), res.deadLetterStoreName,
+          cfg.maxInFlight(), cfg.overflowPolicy().configName());
+      return engine;
+    } catch (RuntimeException e) {
+      res.closeAll();
+      throw e;
+    }
+  }
+
+  private static Condition compile(Optional<String> source, ConfigLocation at, List<ConfigProblem> problems) {
+    if (source.isEmpty()) {
+      return Condition.ALWAYS;
+    }
+    try {
+      return ConditionCompiler.compile(source.get());
+    } catch (ConditionSyntaxException e) {
+      problems.add(new ConfigProblem(at, "condition", "bad condition `" + source.get() + "`: " + e.getMessage()
+          + " (at character " + (e.position() + 1) + ")", "see the condition language in the README"));
+      return null;
+    }
+  }
+
+  @Override
+  public Dispatch onCommit(ObservedEvent event) {
+    if (closed.get()) {
+      throw new IllegalStateException("the observer engine is closed; event " + event.id() + " was not dispatched");
+    }
+    HandlerRuntime[] matched = router.match(event);
+    if (matched.length == 0) {
+      return new DispatchHandle(event, List.of(), List.of(), List.of());
+    }
+    List<String> names = new ArrayList<>(matched.length);
+    for (HandlerRuntime h : matched) {
+      names.add(h.name());
+    }
+    rt.listeners.matched(event, names);
+    List<HandlerRuntime> order = List.of(matched);
+    List<CompletableFuture<DeliveryOutcome>> outcomes = new ArrayList<>(matched.length);
+    List<DeliveryTask> toStart = new ArrayList<>(matched.length);
+    int index = 0;
+    CompletableFuture<DeliveryOutcome>[] slots = newSlots(matched.length);
+    for (HandlerRuntime h : matched) {
+      if (!h.condition().test(event)) {
+        rt.listeners.skipped(event, h.name());
+        DeliveryOutcome o = new DeliveryOutcome(h.name(), DeliveryOutcome.Status.SKIPPED, 0, "condition is false", Duration.ZERO);
+        rt.listeners.completed(event, o);
+        slots[index++] = CompletableFuture.completedFuture(o);
+        continue;
+      }
+      DeliveryTask t = new DeliveryTask(rt, h, event, this::release);
+      toStart.add(t);
+      slots[index++] = t.outcome;
+    }
+    for (CompletableFuture<DeliveryOutcome> f : slots) {
+      outcomes.add(f);
+    }
+    if (!toStart.isEmpty()) {
+      admit(event, toStart);
+    }
+    return new DispatchHandle(event, List.copyOf(names), order, outcomes);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static CompletableFuture<DeliveryOutcome>[] newSlots(int n) {
+    return new CompletableFuture[n];
+  }
+
+  private void release() {
+    rt.inFlight.decrementAndGet();
+    permits.release();
+  }
+
+  /** Takes room for the deliveries under the overflow policy, then starts them in definition order. */
+  private void admit(ObservedEvent event, List<DeliveryTask> tasks) {
+    int n = tasks.size();
+    boolean room = n <= config.maxInFlight() && permits.tryAcquire(n);
+    if (!room) {
+      rt.listeners.overloaded(event, config.overflowPolicy().configName());
+      OverflowPolicy policy = config.overflowPolicy();
+      if (policy == OverflowPolicy.REJECT) {
+        throw new ObserverOverloadedException("observer engine overloaded: " + rt.inFlight.get()
+            + " deliveries in flight (max_in_flight=" + config.maxInFlight() + "); event " + event.id()
+            + " was not dispatched (overflow_policy=reject)");
+      }
+      if (policy == OverflowPolicy.BLOCK && n <= config.maxInFlight()) {
+        try {
+          room = permits.tryAcquire(n, config.overflowTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      if (!room) {
+        String reason = "overloaded: " + rt.inFlight.get() + " deliveries in flight (max_in_flight=" + config.maxInFlight()
+            + ", overflow_policy=" + policy.configName() + ")";
+        for (DeliveryTask t : tasks) {
+          t.deadLetterWithoutRoom(reason);
+        }
+        return;
+      }
+    }
+    rt.inFlight.addAndGet(n);
+    if (rt.log().isDebugEnabled()) {
+      for (DeliveryTask t : tasks) {
+        try (Runtime.MdcScope ignored = Runtime.mdc(event, t.handler.name())) {
+          rt.log().debug("[observer] {} fired → {}{}", Runtime.label(event), t.handler.name(), Runtime.req(event));
+        }
+      }
+    }
+    for (DeliveryTask t : tasks) {
+      t.start();
+    }
+  }
+
+  @Override
+  public List<Dispatch> onCommit(List<ObservedEvent> events) {
+    List<Dispatch> out = new ArrayList<>(events.size());
+    for (ObservedEvent e : events) {
+      out.add(onCommit(e));
+    }
+    return out;
+  }
+
+  @Override
+  public DeadLetters deadLetters() {
+    return deadLetters;
+  }
+
+  @Override
+  public ObserversConfig config() {
+    return config;
+  }
+
+  @Override
+  public int inFlight() {
+    return rt.inFlight.get();
+  }
+
+  @Override
+  public CloseReport shutdown(Duration timeout) {
+    if (!closed.compareAndSet(false, true)) {
+      CloseReport r = closeReport;
+      return r != null ? r : new CloseReport(0, 0, List.of());
+    }
+    rt.closing = true;
+    for (BusSubscription s : subscriptions) {
+      try {
+        s.close();
+      } catch (RuntimeException e) {
+        rt.log().warn("[observer] closing a subscription failed", e);
+      }
+    }
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!rt.tasks.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    rt.aborting = true;
+    List<String> unfinished = new ArrayList<>();
+    for (DeliveryTask t : List.copyOf(rt.tasks)) {
+      unfinished.add(t.describe());
+      t.deadLetter("shutdown: the engine closed before this delivery finished");
+    }
+    CloseReport report = new CloseReport(rt.completedWhileClosing.get(), unfinished.size(), unfinished);
+    closeReport = report;
+    if (report.clean()) {
+      rt.log().info("[observer] engine closed: {} in-flight deliveries finished, none left", report.completed());
+    } else {
+      rt.log().warn("[observer] engine closed: {} deliveries did not finish within {}ms and were dead-lettered "
+          + "(replay them with deadLetters().replay): {}", report.deadLettered(), timeout.toMillis(), unfinished);
+    }
+    resources.closeAll();
+    return report;
+  }
+
+  @Override
+  public void close() {
+    shutdown(config.shutdownTimeout());
+  }
+
+  /** The dead-letter queue view. */
+  private final class DeadLettersView implements DeadLetters {
+    @Override
+    public List<DeadLetter> list(DeadLetterQuery query) {
+      List<DeadLetter> out = new ArrayList<>(rt.deadLetters.list(query));
+      if (rt.fallbackDeadLetters.count() > 0) {
+        out.addAll(rt.fallbackDeadLetters.list(query));
+        out.sort((a, b) -> b.deadLetteredAt().compareTo(a.deadLetteredAt()));
+        if (out.size() > query.limit()) {
+          out = new ArrayList<>(out.subList(0, query.limit()));
+        }
+      }
+      return out;
+    }
+
+    @Override
+    public Optional<DeadLetter> get(String id) {
+      Optional<DeadLetter> d = rt.deadLetters.get(id);
+      return d.isPresent() ? d : rt.fallbackDeadLetters.get(id);
+    }
+
+    @Override
+    public long count() {
+      return rt.deadLetters.count() + rt.fallbackDeadLetters.count();
+    }
+
+    @Override
+    public CompletionStage<DeliveryOutcome> replay(String id) {
+      DeadLetter letter = get(id).orElseThrow(() -> new NoSuchElementException("no dead letter with id " + id));
+      HandlerRuntime h = letter.subject().isPresent() ? subscriptionHandlers.get(letter.handler())
+          : handlersByName.get(letter.handler());
+      if (h == null) {
+        throw new ObserverException("dead letter " + id + " is for handler `" + letter.handler()
+            + "`, which this engine's configuration does not have (handlers: " + handlersByName.keySet()
+            + (subscriptionHandlers.isEmpty() ? "" : ", subscription handlers: " + subscriptionHandlers.keySet()) + ")");
+      }
+      if (closed.get()) {
+        throw new IllegalStateException("the observer engine is closed; cannot replay " + id);
+      }
+      rt.log().info("[observer] {}: replaying dead letter {} (event {})", h.name(), id, letter.event().id());
+      rt.inFlight.incrementAndGet();
+      DeliveryTask t = new DeliveryTask(rt, h, letter.event(), rt.inFlight::decrementAndGet);
+      t.start();
+      return t.outcome.thenApply(o -> {
+        rt.deadLetters.remove(id);
+        rt.fallbackDeadLetters.remove(id);
+        return o;
+      }).minimalCompletionStage();
+    }
+
+    @Override
+    public List<CompletionStage<DeliveryOutcome>> replay(Collection<String> ids) {
+      List<CompletionStage<DeliveryOutcome>> out = new ArrayList<>(ids.size());
+      for (String id : ids) {
+        out.add(replay(id));
+      }
+      return out;
+    }
+
+    @Override
+    public boolean discard(String id) {
+      boolean a = rt.deadLetters.remove(id);
+      boolean b = rt.fallbackDeadLetters.remove(id);
+      return a || b;
+    }
+
+    @Override
+    public int discard(DeadLetterQuery query) {
+      int n = 0;
+      for (DeadLetter d : list(query.limit(Integer.MAX_VALUE))) {
+        if (discard(d.id())) {
+          n++;
+        }
+      }
+      return n;
+    }
+  }
+
+  /** Creates and owns backends, stores, actions and threads; closes them in reverse. */
+  static final class Resources {
+    private final EngineSpec spec;
+    private final Providers providers;
+    private final Map<String, Backend> backends = new LinkedHashMap<>();
+    private final List<Action> actions = new ArrayList<>();
+    private ExecutorService ownedExecutor;
+    private java.util.concurrent.ScheduledExecutorService ownedScheduler;
+    private java.util.concurrent.ScheduledExecutorService scheduler;
+    private Backend mainBackend;
+    private Runtime runtime;
+    String deadLetterStoreName = "memory";
+
+    Resources(EngineSpec spec) {
+      this.spec = spec;
+      this.providers = new Providers(spec);
+    }
+
+    Runtime runtime(List<ConfigProblem> problems) {
+      ObserversConfig cfg = spec.config();
+      scheduler = spec.scheduler().orElseGet(() -> ownedScheduler = Threads.scheduler());
+      java.util.concurrent.Executor executor = spec.executor().orElseGet(() -> ownedExecutor = Threads.executor());
+      mainBackend = backend(cfg.backend(), problems);
+      if (!problems.isEmpty()) {
+        throw new ObserverConfigException(cfg.source(), problems);
+      }
+      Stores stores = new Stores(spec, this, problems);
+      deadLetterStoreName = stores.deadLetterStoreName;
+      if (!problems.isEmpty()) {
+        throw new ObserverConfigException(cfg.source(), problems);
+      }
+      runtime = new Runtime(executor, scheduler, spec.clock(), new Listeners(spec.listeners()), stores.deadLetters,
+          stores.idempotency, cfg.checkpointStrategy(), cfg.claimTtl());
+      return runtime;
+    }
+
+    Backend mainBackend() {
+      return mainBackend;
+    }
+
+    boolean hasBackendProvider(String name) {
+      return providers.backend(name).isPresent();
+    }
+
+    /** Creates (once) the backend named {@code name}; null with a problem when it cannot. */
+    Backend backend(String name, List<ConfigProblem> problems) {
+      Backend existing = backends.get(name);
+      if (existing != null) {
+        return existing;
+      }
+      ObserversConfig cfg = spec.config();
+      Optional<dev.fraiseql.observers.spi.BackendProvider> p = providers.backend(name);
+      ConfigLocation at = cfg.backendSettings().location().file().equals("<code>")
+          ? new ConfigLocation(cfg.source(), 0, 0, "[observers]") : cfg.backendSettings().location();
+      if (p.isEmpty()) {
+        problems.add(new ConfigProblem(at, "backend", "unknown backend `" + name + "`", providers.missingBackendHint(name)));
+        return null;
+      }
+      List<String> known = new ArrayList<>(p.get().settingKeys());
+      known.addAll(List.of("nats_url", "redis_url", "database_url"));
+      Settings settings = cfg.backendSettings();
+      problems.addAll(settings.unknownKeys(known));
+      try {
+        Backend b = p.get().create(new BackendContextImpl(spec, settings, scheduler));
+        backends.put(name, b);
+        return b;
+      } catch (ObserverConfigException e) {
+        problems.addAll(e.problems());
+      } catch (RuntimeException e) {
+        problems.add(new ConfigProblem(at, "backend", "backend `" + name + "` could not start: " + e.getMessage(),
+            "check the backend's settings"));
+      }
+      return null;
+    }
+
+    EventBus lazyBus() {
+      return new LazyBus(this);
+    }
+
+    Action action(String handlerName, String type, Settings settings, ConfigLocation at, EventBus bus,
+        List<ConfigProblem> problems) {
+      if ("handler".equals(type)) {
+        Optional<String> name = settings.string("handler");
+        List<ConfigProblem> extra = settings.unknownKeys(union(List.of("handler"), COMMON_HANDLER_KEYS));
+        problems.addAll(extra);
+        if (name.isEmpty()) {
+          problems.add(new ConfigProblem(at, "handler", "action `handler` needs `handler = \"<name>\"`",
+              "name a Java handler registered with ObserverEngine.builder().handler(name, ...)"));
+          return null;
+        }
+        return javaHandler(name.get(), settings.location("handler"), problems);
+      }
+      Optional<ActionProvider> p = providers.action(type);
+      if (p.isEmpty()) {
+        if (spec.handlers().containsKey(type)) {
+          return new JavaHandlerAction(type, spec.handlers().get(type));
+        }
+        problems.add(new ConfigProblem(at, "action", "unknown action `" + type + "`", providers.missingActionHint(type)));
+        return null;
+      }
+      problems.addAll(settings.unknownKeys(union(p.get().settingKeys(), COMMON_HANDLER_KEYS)));
+      try {
+        Action a = p.get().create(new ActionContextImpl(spec, handlerName, settings, at, bus));
+        actions.add(a);
+        return a;
+      } catch (ObserverConfigException e) {
+        problems.addAll(e.problems());
+      } catch (RuntimeException e) {
+        problems.add(new ConfigProblem(at, "action", "action `" + type + "` of " + handlerName + " could not be created: "
+            + e.getMessage(), "check the handler's settings"));
+      }
+      return null;
+    }
+
+    private Action javaHandler(String name, ConfigLocation at, List<ConfigProblem> problems) {
+      if (!spec.handlers().containsKey(name)) {
+        problems.add(new ConfigProblem(at, "handler", "no Java handler named `" + name + "` is registered",
+            spec.handlers().isEmpty() ? "register it with ObserverEngine.builder().handler(\"" + name + "\", event -> ...)"
+                : dev.fraiseql.observers.internal.DidYouMean.hint(name, spec.handlers().keySet())));
+        return null;
+      }
+      return new JavaHandlerAction(name, spec.handlers().get(name));
+    }
+
+    Action subscriptionAction(SubscriptionConfig sc, EventBus bus, List<ConfigProblem> problems) {
+      Optional<String> forced = sc.settings().string("action");
+      if (forced.isEmpty() || forced.get().equals("handler")) {
+        if (spec.handlers().containsKey(sc.handler())) {
+          return new JavaHandlerAction(sc.handler(), spec.handlers().get(sc.handler()));
+        }
+        if (forced.isPresent()) {
+          return javaHandler(sc.handler(), sc.location(), problems);
+        }
+      }
+      String type = forced.orElse("sql");
+      Optional<ActionProvider> p = providers.action(type);
+      if (p.isEmpty()) {
+        problems.add(new ConfigProblem(sc.location(), "handler", "no handler named `" + sc.handler() + "` for subscription "
+            + sc.subject(), "register a Java handler with ObserverEngine.builder().handler(\"" + sc.handler()
+            + "\", event -> ...), or add dev.fraiseql:fraiseql-observers-pg to call a SQL function of that name"));
+        return null;
+      }
+      Settings.Builder b = sc.settings().without("action").without("ack_wait_ms").without("max_in_flight").toBuilder();
+      if ("sql".equals(type) && !sc.settings().has("function")) {
+        b.put("function", sc.handler(), sc.location());
+      }
+      Settings settings = b.build();
+      try {
+        Action a = p.get().create(new ActionContextImpl(spec, sc.handler(), settings, sc.location(), bus));
+        actions.add(a);
+        return a;
+      } catch (ObserverConfigException e) {
+        problems.addAll(e.problems());
+      } catch (RuntimeException e) {
+        problems.add(new ConfigProblem(sc.location(), "handler", "handler `" + sc.handler() + "` could not be created: "
+            + e.getMessage(), "check the subscription's settings"));
+      }
+      return null;
+    }
+
+    private static List<String> union(Collection<String> a, Collection<String> b) {
+      List<String> out = new ArrayList<>(a);
+      out.addAll(b);
+      return out;
+    }
+
+    void closeAll() {
+      for (Action a : actions) {
+        try {
+          a.close();
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(DefaultObserverEngine.class).warn("[observer] closing an action failed", e);
+        }
+      }
+      List<Backend> all = new ArrayList<>(backends.values());
+      java.util.Collections.reverse(all);
+      for (Backend b : all) {
+        try {
+          b.close();
+        } catch (RuntimeException e) {
+          org.slf4j.LoggerFactory.getLogger(DefaultObserverEngine.class).warn("[observer] closing a backend failed", e);
+        }
+      }
+      if (ownedScheduler != null) {
+        ownedScheduler.shutdownNow();
+      }
+      if (ownedExecutor != null) {
+        ownedExecutor.shutdown();
+        try {
+          if (!ownedExecutor.awaitTermination(2, TimeUnit.SECONDS)) {
+            ownedExecutor.shutdownNow();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          ownedExecutor.shutdownNow();
+        }
+      }
+    }
+  }
+
+  /** Resolves the main backend's bus on first use, so backends connect lazily. */
+  private static final class LazyBus implements EventBus {
+    private final Resources res;
+    private volatile EventBus bus;
+
+    LazyBus(Resources res) {
+      this.res = res;
+    }
+
+    private EventBus bus() {
+      EventBus b = bus;
+      if (b == null) {
+        synchronized (this) {
+          b = bus;
+          if (b == null) {
+            Backend main = res.mainBackend();
+            if (main == null) {
+              throw new IllegalStateException("no backend is configured");
+            }
+            b = main.bus();
+            bus = b;
+          }
+        }
+      }
+      return b;
+    }
+
+    @Override
+    public String name() {
+      return res.spec.config().backend();
+    }
+
+    @Override
+    public CompletionStage<dev.fraiseql.observers.spi.PublishAck> publish(dev.fraiseql.observers.spi.OutboundMessage message) {
+      try {
+        return bus().publish(message);
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    @Override
+    public BusSubscription subscribe(SubscriptionSpec spec, dev.fraiseql.observers.spi.InboundHandler handler) {
+      return bus().subscribe(spec, handler);
+    }
+  }
+
+  /** What an action provider sees. */
+  private static final class ActionContextImpl implements ActionContext {
+    private final EngineSpec spec;
+    private final String handlerName;
+    private final Settings settings;
+    private final ConfigLocation location;
+    private final EventBus bus;
+
+    ActionContextImpl(EngineSpec spec, String handlerName, Settings settings, ConfigLocation location, EventBus bus) {
+      this.spec = spec;
+      this.handlerName = handlerName;
+      this.settings = settings;
+      this.location = location;
+      this.bus = bus;
+    }
+
+    @Override
+    public String handlerName() {
+      return handlerName;
+    }
+
+    @Override
+    public Settings settings() {
+      return settings;
+    }
+
+    @Override
+    public ConfigLocation location() {
+      return location;
+    }
+
+    @Override
+    public ObserversConfig config() {
+      return spec.config();
+    }
+
+    @Override
+    public EventBus bus() {
+      return bus;
+    }
+
+    @Override
+    public Function<String, Optional<String>> env() {
+      return spec.env();
+    }
+
+    @Override
+    public <T> Optional<T> component(Class<T> type) {
+      return Components.find(spec, type);
+    }
+  }
+
+  /** What a backend provider sees. */
+  private static final class BackendContextImpl implements dev.fraiseql.observers.spi.BackendContext {
+    private final EngineSpec spec;
+    private final Settings settings;
+    private final java.util.concurrent.ScheduledExecutorService scheduler;
+
+    BackendContextImpl(EngineSpec spec, Settings settings, java.util.concurrent.ScheduledExecutorService scheduler) {
+      this.spec = spec;
+      this.settings = settings;
+      this.scheduler = scheduler;
+    }
+
+    @Override
+    public ObserversConfig config() {
+      return spec.config();
+    }
+
+    @Override
+    public Settings settings() {
+      return settings;
+    }
+
+    @Override
+    public Function<String, Optional<String>> env() {
+      return spec.env();
+    }
+
+    @Override
+    public <T> Optional<T> component(Class<T> type) {
+      return Components.find(spec, type);
+    }
+
+    @Override
+    public java.util.concurrent.ScheduledExecutorService scheduler() {
+      return scheduler;
+    }
+  }
+
+  /** Host components by type; the engine's clock is always available as {@link Clock}. */
+  static final class Components {
+    private Components() {}
+
+    static <T> Optional<T> find(EngineSpec spec, Class<T> type) {
+      Object exact = spec.components().get(type);
+      if (exact != null) {
+        return Optional.of(type.cast(exact));
+      }
+      for (Map.Entry<Class<?>, Object> e : spec.components().entrySet()) {
+        if (type.isInstance(e.getValue())) {
+          return Optional.of(type.cast(e.getValue()));
+        }
+      }
+      if (type == Clock.class) {
+        return Optional.of(type.cast(spec.clock()));
+      }
+      return Optional.empty();
+    }
   }
 }

@@ -1,0 +1,133 @@
+package dev.fraiseql.observers.internal.engine;
+
+import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.config.CheckpointStrategy;
+import dev.fraiseql.observers.internal.memory.InMemoryDeadLetterStore;
+import dev.fraiseql.observers.spi.DeadLetter;
+import dev.fraiseql.observers.spi.DeadLetterStore;
+import dev.fraiseql.observers.spi.IdempotencyStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/** What every delivery shares: threads, clock, stores, listeners, counters. */
+final class Runtime {
+  private static final Logger LOG = LoggerFactory.getLogger("dev.fraiseql.observers");
+
+  /** MDC keys set while a delivery logs. */
+  static final String MDC_REQUEST_ID = "fraiseql.request_id";
+  static final String MDC_EVENT_ID = "fraiseql.event_id";
+  static final String MDC_HANDLER = "fraiseql.handler";
+
+  final Executor executor;
+  final ScheduledExecutorService scheduler;
+  final Clock clock;
+  final Listeners listeners;
+  final DeadLetterStore deadLetters;
+  final IdempotencyStore idempotency;
+  final boolean effectivelyOnce;
+  final Duration claimTtl;
+  final AtomicInteger inFlight = new AtomicInteger();
+  final AtomicLong completedWhileClosing = new AtomicLong();
+  final Set<DeliveryTask> tasks = ConcurrentHashMap.newKeySet();
+  final InMemoryDeadLetterStore fallbackDeadLetters = new InMemoryDeadLetterStore(10_000);
+  volatile boolean closing;
+  /** Set while close() dead-letters what did not finish in time. */
+  volatile boolean aborting;
+  /** The executor, falling back to the calling thread when it rejects (never loses a continuation). */
+  final Executor safeExecutor;
+
+  Runtime(Executor executor, ScheduledExecutorService scheduler, Clock clock, Listeners listeners,
+      DeadLetterStore deadLetters, IdempotencyStore idempotency, CheckpointStrategy checkpoint, Duration claimTtl) {
+    this.executor = executor;
+    this.scheduler = scheduler;
+    this.clock = clock;
+    this.listeners = listeners;
+    this.deadLetters = deadLetters;
+    this.idempotency = idempotency;
+    this.effectivelyOnce = checkpoint == CheckpointStrategy.EFFECTIVELY_ONCE;
+    this.claimTtl = claimTtl;
+    this.safeExecutor = command -> {
+      try {
+        executor.execute(command);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        command.run();
+      }
+    };
+  }
+
+  Logger log() {
+    return LOG;
+  }
+
+  double random() {
+    return ThreadLocalRandom.current().nextDouble();
+  }
+
+  /** Stores a dead letter; if the store fails, keeps it in a bounded in-memory fallback and says so at ERROR. */
+  void storeDeadLetter(DeadLetter letter) {
+    try {
+      deadLetters.add(letter);
+    } catch (RuntimeException e) {
+      fallbackDeadLetters.add(letter);
+      LOG.error("[observer] {}: the dead-letter store failed ({}); dead letter {} for event {} kept in memory only "
+          + "(listed by deadLetters(), lost on restart)", letter.handler(), e.toString(), letter.id(), letter.event().id());
+    }
+    listeners.deadLettered(letter);
+  }
+
+  /** Sets the MDC for one event; returns a handle that restores it. */
+  static MdcScope mdc(ObservedEvent e, String handler) {
+    return new MdcScope(e, handler);
+  }
+
+  /** Restores the MDC keys it set. */
+  static final class MdcScope implements AutoCloseable {
+    private final String oldRequest;
+    private final String oldEvent;
+    private final String oldHandler;
+
+    MdcScope(ObservedEvent e, String handler) {
+      oldRequest = MDC.get(MDC_REQUEST_ID);
+      oldEvent = MDC.get(MDC_EVENT_ID);
+      oldHandler = MDC.get(MDC_HANDLER);
+      put(MDC_REQUEST_ID, e.context().requestId().orElse(null));
+      put(MDC_EVENT_ID, e.id().toString());
+      put(MDC_HANDLER, handler);
+    }
+
+    private static void put(String k, String v) {
+      if (v == null) {
+        MDC.remove(k);
+      } else {
+        MDC.put(k, v);
+      }
+    }
+
+    @Override
+    public void close() {
+      put(MDC_REQUEST_ID, oldRequest);
+      put(MDC_EVENT_ID, oldEvent);
+      put(MDC_HANDLER, oldHandler);
+    }
+  }
+
+  /** " [req_01HV3...]" when the event carries a request id, so one mutation can be grepped. */
+  static String req(ObservedEvent e) {
+    return e.context().requestId().map(r -> " [" + r + "]").orElse("");
+  }
+
+  /** The name an event goes by in logs: its mutation ({@code createUser}) or its event name. */
+  static String label(ObservedEvent e) {
+    return e.mutation().orElse(e.name());
+  }
+}

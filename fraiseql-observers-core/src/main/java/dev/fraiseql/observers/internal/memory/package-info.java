@@ -1,0 +1,2 @@
+/** In-memory backend, bus and stores. Internal: not part of the public API. */
+package dev.fraiseql.observers.internal.memory;
