@@ -42,10 +42,12 @@ final class NatsConnector implements AutoCloseable {
   private final CountDownLatch closing = new CountDownLatch(1);
   private final List<Runnable> reconnectHooks = new CopyOnWriteArrayList<>();
   private final Thread connectThread;
+  private final java.util.function.Consumer<Live> prepare;
   private volatile boolean closed;
 
-  NatsConnector(NatsSettings settings, Optional<Options> hostOptions) {
+  NatsConnector(NatsSettings settings, Optional<Options> hostOptions, java.util.function.Consumer<Live> prepare) {
     this.settings = settings;
+    this.prepare = prepare;
     this.options = buildOptions(settings, hostOptions, new Listener(hostOptions.map(Options::getConnectionListener)));
     this.connectThread = new Thread(this::connectLoop, "fraiseql-nats-connect");
     this.connectThread.setDaemon(true);
@@ -101,6 +103,11 @@ final class NatsConnector implements AutoCloseable {
         }
         Live l = new Live(c, c.jetStream(), c.jetStreamManagement());
         log.info("[observer] connected to NATS at {}{}", servers(), failures > 0 ? " after " + failures + " failed attempts" : "");
+        try {
+          prepare.accept(l); // the stream exists before the first publish goes out
+        } catch (RuntimeException e) {
+          log.warn("[observer] preparing the NATS connection failed: {}", describe(e));
+        }
         live.complete(l);
         return;
       } catch (IOException e) {

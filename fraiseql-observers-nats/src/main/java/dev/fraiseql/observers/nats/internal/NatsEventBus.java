@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,7 @@ public final class NatsEventBus implements EventBus {
   /** Starts connecting in the background at once; never fails when the server is down. */
   public NatsEventBus(NatsSettings settings, Optional<Options> hostOptions) {
     this.settings = Objects.requireNonNull(settings, "settings");
-    this.connector = new NatsConnector(settings, hostOptions);
+    this.connector = new NatsConnector(settings, hostOptions, this::ensureStream);
     this.streams = new Streams(settings);
     this.window = new Semaphore(settings.publishWindow);
     this.maintenance = Executors.newSingleThreadExecutor(r -> {
@@ -65,7 +66,6 @@ public final class NatsEventBus implements EventBus {
         subscriptions.forEach(PullSubscription::verifyConsumer);
       }
     });
-    connector.live().thenRunAsync(this::ensureStream, maintenance);
     connector.start();
   }
 
@@ -87,7 +87,11 @@ public final class NatsEventBus implements EventBus {
   }
 
   private void ensureStream() {
-    connector.now().ifPresent(live -> {
+    connector.now().ifPresent(this::ensureStream);
+  }
+
+  private void ensureStream(NatsConnector.Live live) {
+    {
       try {
         streams.ensure(live.management());
       } catch (JetStreamApiException e) {
@@ -97,7 +101,7 @@ public final class NatsEventBus implements EventBus {
         log.warn("[observer] cannot check JetStream stream {} now: {}; checking again after reconnecting",
             settings.stream, NatsConnector.describe(e));
       }
-    });
+    }
   }
 
   @Override
@@ -105,11 +109,6 @@ public final class NatsEventBus implements EventBus {
     Objects.requireNonNull(message, "message");
     if (closed) {
       return CompletableFuture.failedFuture(new IllegalStateException("the NATS bus is closed"));
-    }
-    Optional<NatsConnector.Live> live = connector.now();
-    if (live.isEmpty()) {
-      return CompletableFuture.failedFuture(new ObserverException("not connected to NATS at " + connector.servers()
-          + " yet (connecting in the background): publish to " + message.subject() + " not attempted"));
     }
     try {
       if (!window.tryAcquire(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -121,24 +120,12 @@ public final class NatsEventBus implements EventBus {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(new ObserverException("interrupted waiting for the NATS publish window"));
     }
-    CompletableFuture<io.nats.client.api.PublishAck> sent;
-    try {
-      Headers headers = new Headers();
-      message.headers().forEach(headers::put);
-      PublishOptions po = PublishOptions.builder().messageId(message.deduplicationId()).build();
-      sent = live.get().jetStream().publishAsync(message.subject(), headers, message.payload(), po);
-    } catch (IllegalArgumentException e) {
-      window.release();
-      return CompletableFuture.failedFuture(new PermanentFailureException("cannot publish to NATS subject `"
-          + message.subject() + "`: " + e.getMessage(), e));
-    } catch (RuntimeException e) {
-      window.release();
-      return CompletableFuture.failedFuture(new ObserverException("publish to NATS subject " + message.subject()
-          + " failed: " + NatsConnector.describe(e), e));
-    }
+    // The permit is held until jnats answers (or the message is dropped unsent), so at most
+    // publish_window messages are in memory here, including those waiting for the first connection.
+    AtomicBoolean sent = new AtomicBoolean();
+    CompletableFuture<io.nats.client.api.PublishAck> raw = new CompletableFuture<>();
     CompletableFuture<PublishAck> result = new CompletableFuture<>();
-    sent.orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
-      window.release();
+    raw.orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
       if (error == null) {
         if (ack.isDuplicate()) {
           log.debug("NATS stored {} once already (Nats-Msg-Id {}), seq {}", message.subject(),
@@ -146,19 +133,59 @@ public final class NatsEventBus implements EventBus {
         }
         result.complete(new PublishAck(message.subject(), ack.isDuplicate(), Long.toString(ack.getSeqno())));
       } else {
-        result.completeExceptionally(translate(message, error));
+        result.completeExceptionally(translate(message, error, sent.get()));
       }
+    });
+    connector.live().whenComplete((live, notLive) -> {
+      if (notLive != null || raw.isDone()) {
+        window.release();
+        raw.completeExceptionally(new IllegalStateException("the NATS bus is closed"));
+        return;
+      }
+      CompletableFuture<io.nats.client.api.PublishAck> f;
+      try {
+        Headers headers = new Headers();
+        message.headers().forEach(headers::put);
+        PublishOptions po = PublishOptions.builder().messageId(message.deduplicationId()).build();
+        f = live.jetStream().publishAsync(message.subject(), headers, message.payload(), po);
+        sent.set(true);
+      } catch (IllegalArgumentException e) {
+        window.release();
+        raw.completeExceptionally(new PermanentFailureException("cannot publish to NATS subject `"
+            + message.subject() + "`: " + e.getMessage(), e));
+        return;
+      } catch (RuntimeException e) {
+        window.release();
+        raw.completeExceptionally(e);
+        return;
+      }
+      f.orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
+        window.release();
+        if (error == null) {
+          raw.complete(ack);
+        } else {
+          raw.completeExceptionally(error);
+        }
+      });
     });
     return result;
   }
 
-  private RuntimeException translate(OutboundMessage message, Throwable error) {
+  private RuntimeException translate(OutboundMessage message, Throwable error, boolean sent) {
     Throwable e = error;
     while ((e instanceof CompletionException || e instanceof ExecutionException
         || (e.getClass() == RuntimeException.class && e.getCause() != null)) && e.getCause() != null) {
       e = e.getCause();
     }
     String text = String.valueOf(e.getMessage());
+    if (e instanceof ObserverException oe) {
+      return oe;
+    }
+    if (e instanceof TimeoutException && !sent) {
+      return new ObserverException("not connected to NATS at " + connector.servers() + " within "
+          + settings.publishTimeout.toMillis() + "ms (connecting in the background): publish to " + message.subject()
+          + " not attempted", e);
+    }
     if (e instanceof TimeoutException) {
       return new ObserverException("no acknowledgement from NATS within " + settings.publishTimeout.toMillis()
           + "ms for " + message.subject() + " (it may have been stored: the retry carries the same Nats-Msg-Id, "
