@@ -195,8 +195,12 @@ class NatsEngineIT {
   @Test
   void eventsCommittedWhileTheServerIsDownAreStoredOnceItIsBack() throws Exception {
     String subject = "t" + id + ".order.created";
+    Map<String, Object> backend = NatsTestSupport.settingsFor(id);
+    // shorter than the outage: publishes buffered during it time out (ambiguous) and are retried, while
+    // jnats still sends the buffered copy after reconnecting; the Nats-Msg-Id keeps it to one stored message
+    backend.put("publish_timeout_ms", 700L);
     ObserversConfig config = ObserversConfig.builder().backend("nats")
-        .backendSettings(Settings.of("[observers]", NatsTestSupport.settingsFor(id)))
+        .backendSettings(Settings.of("[observers]", backend))
         .handler(HandlerConfig.builder("order-created").trigger(Trigger.table("tb_order", Operation.INSERT))
             .action("publish").settings(Settings.of("[[observers]] #1", Map.of("subject", subject)))
             .retry(RetryPolicy.custom().maxAttempts(20).backoff(BackoffStrategy.FIXED)
