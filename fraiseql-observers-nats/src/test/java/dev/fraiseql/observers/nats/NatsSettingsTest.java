@@ -125,4 +125,14 @@ class NatsSettingsTest {
     assertThat(Redact.url("tls://host:4222?token=abc")).isEqualTo("tls://host:4222");
     assertThat(Redact.url("nats://host:4222")).isEqualTo("nats://host:4222");
   }
+
+  @Test
+  void retryHorizonAddsAttemptTimeoutsAndJitteredDelays() {
+    dev.fraiseql.observers.config.RetryPolicy p = dev.fraiseql.observers.config.RetryPolicy.custom().maxAttempts(3)
+        .backoff(dev.fraiseql.observers.config.BackoffStrategy.EXPONENTIAL).initialDelay(java.time.Duration.ofSeconds(1))
+        .maxDelay(java.time.Duration.ofSeconds(60)).jitter(0.5).build();
+    // two retries: (5s timeout + 1.5s) + (5s timeout + 3s)
+    assertThat(dev.fraiseql.observers.nats.internal.RetryHorizon.of(p, java.time.Duration.ofSeconds(5)))
+        .isEqualTo(java.time.Duration.ofMillis(14_500));
+  }
 }
