@@ -20,6 +20,7 @@ import dev.fraiseql.observers.spi.OutboundMessage;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
+import io.nats.client.PublishOptions;
 import io.nats.client.Subscription;
 import io.nats.client.api.ConsumerInfo;
 import java.nio.charset.StandardCharsets;
@@ -168,7 +169,7 @@ class NatsEngineIT {
       ObservedEvent event = order(Operation.INSERT, "o-" + id);
       assertThat(await(Duration.ofSeconds(10), () -> {
         try {
-          plain.jetStream().publish(subject, event.toJson());
+          plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("only").build());
           return true;
         } catch (Exception e) {
           return false; // the engine's bus has not created the stream yet
@@ -208,15 +209,16 @@ class NatsEngineIT {
       // the same event arrives twice (as after a lost acknowledgement or a publisher without de-duplication)
       assertThat(await(Duration.ofSeconds(10), () -> {
         try {
-          plain.jetStream().publish(subject, event.toJson());
+          plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("first").build());
           return true;
         } catch (Exception e) {
           return false;
         }
       })).isTrue();
-      plain.jetStream().publish(subject, event.toJson());
+      plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("second").build());
       ObservedEvent other = order(Operation.INSERT, "p-" + id);
-      plain.jetStream().publish(subject, other.toJson());
+      plain.jetStream().publish(subject, other.toJson(), PublishOptions.builder().messageId("other").build());
+      assertThat(plain.jetStreamManagement().getStreamInfo("S" + id).getStreamState().getMsgCount()).isEqualTo(3);
 
       assertThat(await(Duration.ofSeconds(10), () -> {
         try {
