@@ -233,6 +233,55 @@ class NatsEngineIT {
   }
 
   @Test
+  void withAnIdempotencyBucketAnEventRedeliveredAfterARestartRunsItsEffectOnce() throws Exception {
+    String subject = "t" + id + ".order.created";
+    String bucket = "K" + id;
+    Map<String, Object> backend = NatsTestSupport.settingsFor(id);
+    backend.put("idempotency_bucket", bucket);
+    ObserversConfig config = ObserversConfig.builder().backend("nats")
+        .backendSettings(Settings.of("[observers]", backend))
+        .checkpointStrategy(dev.fraiseql.observers.config.CheckpointStrategy.EFFECTIVELY_ONCE)
+        .subscription(SubscriptionConfig.builder(subject, "ledger").durable("ledger" + id).build())
+        .build();
+    List<String> effects = new CopyOnWriteArrayList<>();
+    ObservedEvent event = order(Operation.INSERT, "o-" + id);
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      try (ObserverEngine first = ObserverEngine.builder().config(config)
+          .handler("ledger", e -> effects.add("first:" + e.id())).build()) {
+        assertThat(await(Duration.ofSeconds(10), () -> {
+          try {
+            plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("a").build());
+            return true;
+          } catch (Exception e) {
+            return false;
+          }
+        })).isTrue();
+        assertThat(await(Duration.ofSeconds(10), () -> effects.size() == 1)).isTrue();
+      }
+      // a new process (new in-memory state) gets the same event again
+      try (ObserverEngine second = ObserverEngine.builder().config(config)
+          .handler("ledger", e -> effects.add("second:" + e.id())).build()) {
+        plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("b").build());
+        assertThat(await(Duration.ofSeconds(10), () -> {
+          try {
+            ConsumerInfo ci = plain.jetStreamManagement().getConsumerInfo("S" + id, "ledger" + id);
+            return ci.getAckFloor().getStreamSequence() == 2 && ci.getNumAckPending() == 0;
+          } catch (Exception e) {
+            return false;
+          }
+        })).as("the redelivered copy acknowledged").isTrue();
+      }
+      assertThat(effects).containsExactly("first:" + event.id());
+    } finally {
+      try (Connection c = NatsTestSupport.rawConnection()) {
+        c.keyValueManagement().delete(bucket);
+      } catch (Exception e) {
+        // not created
+      }
+    }
+  }
+
+  @Test
   void eventsCommittedWhileTheServerIsDownAreStoredOnceItIsBack() throws Exception {
     String subject = "t" + id + ".order.created";
     Map<String, Object> backend = NatsTestSupport.settingsFor(id);
