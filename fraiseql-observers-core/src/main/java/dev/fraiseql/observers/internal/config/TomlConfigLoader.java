@@ -316,8 +316,10 @@ public final class TomlConfigLoader {
             "use letters, digits and _ (optionally schema.table), e.g. observer_idempotency_keys");
       }
     });
-    s.text("idempotency_store", "idempotency_store = \"postgres\"").ifPresent(b::idempotencyStore);
-    s.text("dead_letter_store", "dead_letter_store = \"postgres\"").ifPresent(b::deadLetterStore);
+    Optional<String> idempotencyStore = s.text("idempotency_store", "idempotency_store = \"postgres\"");
+    idempotencyStore.ifPresent(b::idempotencyStore);
+    Optional<String> deadLetterStore = s.text("dead_letter_store", "dead_letter_store = \"postgres\"");
+    deadLetterStore.ifPresent(b::deadLetterStore);
     s.integer("max_in_flight", 1, 10_000_000, "max_in_flight = 10000").ifPresent(v -> b.maxInFlight(v.intValue()));
     s.oneOf("overflow_policy", List.of("block", "reject", "dead_letter"), "overflow_policy")
         .flatMap(OverflowPolicy::parse).ifPresent(b::overflowPolicy);
@@ -334,6 +336,8 @@ public final class TomlConfigLoader {
     Settings urlsOnly = backendSettings.build();
     Set<String> tables = new LinkedHashSet<>(KNOWN_BACKENDS);
     tables.add(backend);
+    idempotencyStore.ifPresent(tables::add);
+    deadLetterStore.ifPresent(tables::add);
     for (String name : tables) {
       if (!s.has(name)) {
         continue;

@@ -454,6 +454,14 @@ class TomlConfigLoaderTest {
     ObserversConfig kafka = load(lines("[observers]", "backend = \"kafka\"", "[observers.kafka]", "topic = \"t\""));
     assertThat(kafka.backend()).isEqualTo("kafka");
     assertThat(kafka.backendSettings().asMap()).isEqualTo(Map.of("topic", "t"));
+
+    ObserversConfig stores = load(lines("[observers]", "backend = \"nats\"", "database_url = \"postgres://db\"",
+        "dead_letter_store = \"vault\"", "idempotency_store = \"postgres\"", "[observers.vault]", "path = \"dl\"",
+        "[observers.postgres]", "schema = \"obs\""));
+    assertThat(stores.backendSettings("vault").asMap()).isEqualTo(Map.of("database_url", "postgres://db", "path", "dl"));
+    assertThat(stores.backendSettings("postgres").asMap())
+        .isEqualTo(Map.of("database_url", "postgres://db", "schema", "obs"));
+    assertThat(stores.backendSettings().asMap()).isEqualTo(Map.of("database_url", "postgres://db"));
   }
 
   @Test
