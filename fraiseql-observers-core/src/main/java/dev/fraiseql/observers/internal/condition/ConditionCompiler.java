@@ -33,7 +33,7 @@ import java.util.Objects;
  *       {@code NOT} binds tighter than {@code AND}, which binds tighter than {@code OR};
  *       {@code NOT a == b} means {@code NOT (a == b)}. Comparisons do not chain ({@code a == b == c} is
  *       an error: use {@code AND}).
- *   <li>Strings: {@code 'single'} or {@code "double"} quoted; escapes {@code \\ \' \" \n \r \t \/ &#92;uXXXX}.
+ *   <li>Strings: {@code 'single'} or {@code "double"} quoted; escapes {@code \\ \' \" \n \r \t \/ &#92;uHHHH} (four hex digits).
  *       Numbers: {@code 42}, {@code -7}, {@code 100.00}, {@code 1.5e3}.
  *   <li>A condition, and each operand of AND/OR/NOT, must be a boolean: a comparison, a function, a
  *       field (true only when its value is the boolean {@code true}) or {@code true}/{@code false}.
@@ -322,7 +322,7 @@ public final class ConditionCompiler {
               break;
             default:
               throw new ConditionSyntaxException("unknown escape `\\" + printable(e) + "` in a string", i,
-                  "escapes are \\\\ \\' \\\" \\n \\r \\t \\uXXXX");
+                  "escapes are \\\\ \\' \\\" \\n \\r \\t \\uHHHH");
           }
           continue;
         }
