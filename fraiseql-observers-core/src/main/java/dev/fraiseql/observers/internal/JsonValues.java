@@ -16,12 +16,26 @@ import java.util.Map;
 public final class JsonValues {
   /** Shared, configured once; thread-safe for reading and writing. */
   public static final ObjectMapper MAPPER = JsonMapper.builder()
+      .addModule(javaTimeAsIso())
+      .configure(com.fasterxml.jackson.databind.cfg.JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
       .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
       .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
       .build();
 
   private JsonValues() {}
+
+  /** java.time values (and UUIDs) as their ISO-8601 text, without needing jackson-datatype-jsr310. */
+  private static com.fasterxml.jackson.databind.Module javaTimeAsIso() {
+    com.fasterxml.jackson.databind.module.SimpleModule m = new com.fasterxml.jackson.databind.module.SimpleModule("fraiseql-java-time");
+    com.fasterxml.jackson.databind.ser.std.ToStringSerializer s = com.fasterxml.jackson.databind.ser.std.ToStringSerializer.instance;
+    for (Class<?> c : new Class<?>[] {java.time.Instant.class, java.time.OffsetDateTime.class, java.time.ZonedDateTime.class,
+        java.time.LocalDate.class, java.time.LocalDateTime.class, java.time.LocalTime.class, java.time.OffsetTime.class,
+        java.time.Duration.class, java.time.Period.class, java.time.Year.class, java.time.YearMonth.class}) {
+      m.addSerializer(c, s);
+    }
+    return m;
+  }
 
   /** A row: null stays null, anything else must become a JSON object. */
   @SuppressWarnings("unchecked")

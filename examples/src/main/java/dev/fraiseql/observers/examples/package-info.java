@@ -1,0 +1,2 @@
+/** Runnable examples. Not part of the library. */
+package dev.fraiseql.observers.examples;
