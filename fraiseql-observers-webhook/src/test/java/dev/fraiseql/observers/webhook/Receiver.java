@@ -28,7 +28,7 @@ public final class Receiver implements AutoCloseable {
 
   /** One request as received. Header names are lower-cased. */
   public record Request(String method, String path, String query, Map<String, List<String>> headers, byte[] body,
-      Instant at) {
+      Instant at, int clientPort) {
     public String header(String name) {
       List<String> v = headers.get(name.toLowerCase(Locale.ROOT));
       return v == null || v.isEmpty() ? null : v.get(0);
@@ -111,7 +111,7 @@ public final class Receiver implements AutoCloseable {
       Map<String, List<String>> headers = new LinkedHashMap<>();
       ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(Locale.ROOT), List.copyOf(v)));
       requests.add(new Request(ex.getRequestMethod(), ex.getRequestURI().getRawPath(), ex.getRequestURI().getRawQuery(),
-          headers, body, Instant.now()));
+          headers, body, Instant.now(), ex.getRemoteAddress().getPort()));
       Response r = script.pollFirst();
       if (r == null) {
         r = fallback;

@@ -451,4 +451,13 @@ class WebhookActionIT {
     assertThat(Verifiers.fraiseql("shared-secret-1", req.header("X-FraiseQL-Signature-256"), req.body(),
         Instant.now().getEpochSecond())).isTrue();
   }
+
+  @Test
+  void connectionsAreReused() throws Exception {
+    Action a = create(map("url", receiver.uri("/keepalive").toString()));
+    for (int i = 1; i <= 3; i++) {
+      assertThat(run(a, userCreated(), i).isDelivered()).isTrue();
+    }
+    assertThat(receiver.requests()).extracting(Receiver.Request::clientPort).containsOnly(receiver.requests().get(0).clientPort());
+  }
 }

@@ -2,8 +2,10 @@ package dev.fraiseql.observers.webhook;
 
 import static dev.fraiseql.observers.webhook.TestSupport.userCreated;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fraiseql.observers.DeliveryOutcome;
+import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.config.HandlerConfig;
 import dev.fraiseql.observers.config.ObserversConfig;
@@ -102,6 +104,25 @@ class WebhookEngineIT {
         // the computed backoff is 10 ms; the receiver asked for 1 s
         assertThat(Duration.between(reqs.get(0).at(), reqs.get(1).at())).isGreaterThanOrEqualTo(Duration.ofMillis(950));
       }
+    }
+  }
+
+  @Test
+  void theWebhookBackendsEgressDefaultAppliesToHandlers() throws Exception {
+    try (Receiver receiver = new Receiver()) {
+      ObserversConfig cfg = config("http://localhost:" + receiver.port() + "/internal", 3, Duration.ofMillis(10)).toBuilder()
+          .backendSettings(Settings.of("[observers.webhook]", Map.of("egress", "strict"))).build();
+      try (ObserverEngine engine = ObserverEngine.builder().config(cfg).build()) {
+        List<DeliveryOutcome> outcomes = engine.onCommit(userCreated()).completion().toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+        assertThat(outcomes.get(0).status()).isEqualTo(DeliveryOutcome.Status.DEAD_LETTERED);
+        assertThat(outcomes.get(0).attempts()).isEqualTo(1);
+        assertThat(outcomes.get(0).detail()).contains("egress refused").contains("loopback");
+        assertThat(receiver.requests()).isEmpty();
+      }
+      ObserversConfig bad = cfg.toBuilder().backendSettings(Settings.of("[observers.webhook]", Map.of("egress", "none"))).build();
+      assertThatThrownBy(() -> ObserverEngine.builder().config(bad).build())
+          .isInstanceOf(ObserverConfigException.class).hasMessageContaining("egress").hasMessageContaining("strict");
     }
   }
 }

@@ -150,8 +150,8 @@ final class BodyTemplate {
     try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(s)) {
       MAPPER.readTree(p);
       if (p.nextToken() != null) {
-        return "unexpected content after the JSON value at line " + p.getCurrentLocation().getLineNr()
-            + ", column " + p.getCurrentLocation().getColumnNr();
+        return "unexpected content after the JSON value at line " + p.currentLocation().getLineNr()
+            + ", column " + p.currentLocation().getColumnNr();
       }
       return null;
     } catch (JsonParseException e) {

@@ -105,11 +105,11 @@ final class EndpointSettings {
           "egress of handler " + ctx.handlerName() + " is `" + own.get() + "`", "use \"default\" or \"strict\""));
     }
     if ("webhook".equals(ctx.config().backend())) {
-      Settings b = ctx.config().backendSettings();
-      Optional<String> global = b.string(EGRESS);
+      // An invalid [observers.webhook] egress is reported once, by the webhook backend; here it counts as unset.
+      Optional<EgressPolicy.Mode> global = ctx.config().backendSettings().value(EGRESS)
+          .filter(String.class::isInstance).map(String.class::cast).flatMap(EgressPolicy.Mode::parse);
       if (global.isPresent()) {
-        return EgressPolicy.Mode.parse(global.get()).orElseThrow(() -> problem(b, EGRESS,
-            "[observers.webhook] egress is `" + global.get() + "`", "use \"default\" or \"strict\""));
+        return global.get();
       }
     }
     return EgressPolicy.Mode.DEFAULT;
@@ -140,28 +140,50 @@ final class EndpointSettings {
     return out;
   }
 
+  /** The validated limits and egress policy of an endpoint. */
+  record Limits(EgressPolicy egress, Duration requestTimeout, int maxConcurrency, int excerptBytes) {}
+
   /**
-   * Builds the endpoint.
+   * Reads {@code egress}, {@code request_timeout_ms}, {@code max_concurrency} and
+   * {@code response_excerpt_bytes}, and checks {@code uri} (when known) against the egress policy.
+   */
+  static Limits limits(ActionContext ctx, URI uri) {
+    Settings s = ctx.settings();
+    Problems p = new Problems();
+    EgressPolicy.Mode mode = p.check(() -> egressMode(ctx), EgressPolicy.Mode.DEFAULT);
+    EgressPolicy egress = new EgressPolicy(mode);
+    if (uri != null) {
+      Optional<String> refused = egress.checkWithoutDns(uri.getHost());
+      if (refused.isPresent()) {
+        p.check(() -> {
+          throw problem(s, URL, "the URL of handler " + ctx.handlerName() + " is refused by the egress policy: "
+              + refused.get(), "point the handler at a public endpoint");
+        }, null);
+      }
+    }
+    Duration timeout = p.check(() -> {
+      Duration t = s.millis(REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT);
+      if (t.isZero()) {
+        throw problem(s, REQUEST_TIMEOUT_MS, "request_timeout_ms of handler " + ctx.handlerName() + " is 0",
+            "give a positive number of milliseconds (default 10000)");
+      }
+      return t;
+    }, DEFAULT_REQUEST_TIMEOUT);
+    int concurrency = p.check(() -> s.intValue(MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY, 1, 4096), DEFAULT_MAX_CONCURRENCY);
+    int excerpt = p.check(() -> s.intValue(RESPONSE_EXCERPT_BYTES, DEFAULT_RESPONSE_EXCERPT_BYTES, 0, 65536),
+        DEFAULT_RESPONSE_EXCERPT_BYTES);
+    p.throwIfAny(ctx.config().source());
+    return new Limits(egress, timeout, concurrency, excerpt);
+  }
+
+  /**
+   * Builds the endpoint (call only once every setting is valid: it starts threads).
    *
    * @param redacted how the URL appears in logs
    * @param extraSecrets further strings to keep out of logs (signing secrets, a Slack URL's path)
    */
   static HttpEndpoint endpoint(ActionContext ctx, URI uri, String redacted, String method, Map<String, String> headers,
-      List<String> extraSecrets) {
-    Settings s = ctx.settings();
-    EgressPolicy egress = new EgressPolicy(egressMode(ctx));
-    Optional<String> refused = egress.checkWithoutDns(uri.getHost());
-    if (refused.isPresent()) {
-      throw problem(s, URL, "the URL of handler " + ctx.handlerName() + " is refused by the egress policy: "
-          + refused.get(), "point the handler at a public endpoint");
-    }
-    Duration timeout = s.millis(REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT);
-    if (timeout.isZero()) {
-      throw problem(s, REQUEST_TIMEOUT_MS, "request_timeout_ms of handler " + ctx.handlerName() + " is 0",
-          "give a positive number of milliseconds (default 10000)");
-    }
-    int concurrency = s.intValue(MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY, 1, 4096);
-    int excerpt = s.intValue(RESPONSE_EXCERPT_BYTES, DEFAULT_RESPONSE_EXCERPT_BYTES, 0, 65536);
+      List<String> extraSecrets, Limits limits) {
     List<String> secrets = new ArrayList<>();
     for (String value : headers.values()) {
       // The whole value and its parts ("Bearer <token>": the token alone may be echoed back).
@@ -175,7 +197,8 @@ final class EndpointSettings {
     secrets.addAll(urlSecrets(uri));
     secrets.addAll(extraSecrets);
     Clock clock = ctx.component(Clock.class).orElse(Clock.systemUTC());
-    return new HttpEndpoint(ctx.handlerName(), uri, redacted, method, headers, timeout, concurrency,
-        Math.max(1, ctx.config().maxInFlight()), excerpt, egress, new Scrubber(secrets), clock);
+    return new HttpEndpoint(ctx.handlerName(), uri, redacted, method, headers, limits.requestTimeout(),
+        limits.maxConcurrency(), Math.max(1, ctx.config().maxInFlight()), limits.excerptBytes(), limits.egress(),
+        new Scrubber(secrets), clock);
   }
 }

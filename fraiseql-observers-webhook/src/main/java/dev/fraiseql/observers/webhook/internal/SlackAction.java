@@ -12,6 +12,7 @@ import java.net.URI;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -56,21 +57,28 @@ public final class SlackAction implements Action {
   /** Creates the action for one handler, validating every key. */
   public static SlackAction create(ActionContext ctx) {
     Settings s = ctx.settings();
-    URI uri = EndpointSettings.url(ctx, "slack");
+    Problems p = new Problems();
+    URI uri = p.check(() -> EndpointSettings.url(ctx, "slack"), null);
     BodyTemplate text = s.has(TEXT)
-        ? BodyTemplate.compile(s, TEXT, BodyTemplate.Syntax.SLACK, ctx.handlerName())
+        ? p.check(() -> BodyTemplate.compile(s, TEXT, BodyTemplate.Syntax.SLACK, ctx.handlerName()), null)
         : BodyTemplate.ofDefault(DEFAULT_TEXT, BodyTemplate.Syntax.SLACK);
     ObjectNode fixed = MAPPER.createObjectNode();
     for (String key : List.of(CHANNEL, USERNAME, ICON_EMOJI)) {
-      Optional<String> v = s.string(key);
-      if (v.isPresent()) {
-        if (v.get().isBlank()) {
-          throw EndpointSettings.problem(s, key, key + " of handler " + ctx.handlerName() + " is empty",
-              "remove it or give a value");
+      p.check(() -> {
+        Optional<String> v = s.string(key);
+        if (v.isPresent()) {
+          if (v.get().isBlank()) {
+            throw EndpointSettings.problem(s, key, key + " of handler " + ctx.handlerName() + " is empty",
+                "remove it or give a value");
+          }
+          fixed.put(key, v.get());
         }
-        fixed.put(key, v.get());
-      }
+        return null;
+      }, null);
     }
+    Map<String, String> headers = p.check(() -> EndpointSettings.headers(ctx), Map.of());
+    EndpointSettings.Limits limits = p.check(() -> EndpointSettings.limits(ctx, uri), null);
+    p.throwIfAny(ctx.config().source());
     List<String> secrets = new ArrayList<>();
     if (uri.getRawPath() != null && uri.getRawPath().length() > 1) {
       secrets.add(uri.getRawPath());
@@ -80,8 +88,8 @@ public final class SlackAction implements Action {
         secrets.add(segments[i]);
       }
     }
-    HttpEndpoint endpoint = EndpointSettings.endpoint(ctx, uri, UrlRedaction.redactPath(uri), "POST",
-        EndpointSettings.headers(ctx), secrets);
+    HttpEndpoint endpoint = EndpointSettings.endpoint(ctx, uri, UrlRedaction.redactPath(uri), "POST", headers,
+        secrets, limits);
     return new SlackAction(endpoint, text, fixed);
   }
 

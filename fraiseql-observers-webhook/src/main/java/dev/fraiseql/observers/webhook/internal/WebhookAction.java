@@ -72,25 +72,33 @@ public final class WebhookAction implements Action {
    */
   public static WebhookAction create(ActionContext ctx) {
     Settings s = ctx.settings();
-    URI uri = EndpointSettings.url(ctx, "webhook");
-    String method = s.string(METHOD).orElse("POST").trim().toUpperCase(Locale.ROOT);
-    if (!METHODS.contains(method)) {
-      throw EndpointSettings.problem(s, METHOD, "method of handler " + ctx.handlerName() + " is `"
-          + s.string(METHOD).orElse("") + "`", "use POST (the default), PUT or PATCH");
-    }
-    Map<String, String> headers = EndpointSettings.headers(ctx);
-    String contentType = s.string(CONTENT_TYPE).map(String::trim).orElse(JSON);
-    if (contentType.isEmpty() || contentType.indexOf('\n') >= 0 || contentType.indexOf('\r') >= 0) {
-      throw EndpointSettings.problem(s, CONTENT_TYPE, "content_type of handler " + ctx.handlerName() + " is not a media type",
-          "write a media type such as \"application/json\"");
-    }
-    BodyTemplate template = null;
-    if (s.has(BODY_TEMPLATE)) {
-      template = BodyTemplate.compile(s, BODY_TEMPLATE, BodyTemplate.syntaxFor(contentType), ctx.handlerName());
-    }
+    Problems p = new Problems();
+    URI uri = p.check(() -> EndpointSettings.url(ctx, "webhook"), null);
+    String method = p.check(() -> {
+      String m = s.string(METHOD).orElse("POST").trim().toUpperCase(Locale.ROOT);
+      if (!METHODS.contains(m)) {
+        throw EndpointSettings.problem(s, METHOD, "method of handler " + ctx.handlerName() + " is `"
+            + s.string(METHOD).orElse("") + "`", "use POST (the default), PUT or PATCH");
+      }
+      return m;
+    }, "POST");
+    Map<String, String> headers = p.check(() -> EndpointSettings.headers(ctx), Map.of());
+    String contentType = p.check(() -> {
+      String ct = s.string(CONTENT_TYPE).map(String::trim).orElse(JSON);
+      if (ct.isEmpty() || ct.indexOf('\n') >= 0 || ct.indexOf('\r') >= 0) {
+        throw EndpointSettings.problem(s, CONTENT_TYPE, "content_type of handler " + ctx.handlerName()
+            + " is not a media type", "write a media type such as \"application/json\"");
+      }
+      return ct;
+    }, JSON);
+    BodyTemplate template = !s.has(BODY_TEMPLATE) ? null : p.check(() ->
+        BodyTemplate.compile(s, BODY_TEMPLATE, BodyTemplate.syntaxFor(contentType), ctx.handlerName()), null);
     List<String> secretStrings = new ArrayList<>();
-    Signer signer = signer(ctx, secretStrings);
-    HttpEndpoint endpoint = EndpointSettings.endpoint(ctx, uri, UrlRedaction.redact(uri), method, headers, secretStrings);
+    Signer signer = p.check(() -> signer(ctx, secretStrings), null);
+    EndpointSettings.Limits limits = p.check(() -> EndpointSettings.limits(ctx, uri), null);
+    p.throwIfAny(ctx.config().source());
+    HttpEndpoint endpoint = EndpointSettings.endpoint(ctx, uri, UrlRedaction.redact(uri), method, headers,
+        secretStrings, limits);
     Clock clock = ctx.component(Clock.class).orElse(Clock.systemUTC());
     return new WebhookAction(endpoint, template, contentType, signer, clock);
   }
