@@ -2,6 +2,7 @@ package dev.fraiseql.observers.nats;
 
 import dev.fraiseql.observers.nats.internal.NatsBackend;
 import dev.fraiseql.observers.nats.internal.NatsSettings;
+import dev.fraiseql.observers.nats.internal.RetryHorizon;
 import dev.fraiseql.observers.spi.Backend;
 import dev.fraiseql.observers.spi.BackendContext;
 import dev.fraiseql.observers.spi.BackendProvider;
@@ -43,6 +44,7 @@ public final class NatsBackendProvider implements BackendProvider {
   @Override
   public Backend create(BackendContext context) {
     NatsSettings settings = NatsSettings.parse(context.settings(), context.env());
+    RetryHorizon.warnIfLongerThanDuplicateWindow(context.config(), settings);
     return new NatsBackend(settings, context.component(Options.class));
   }
 }

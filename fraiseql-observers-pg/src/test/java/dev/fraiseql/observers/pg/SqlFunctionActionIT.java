@@ -120,7 +120,7 @@ class SqlFunctionActionIT {
       assertThat(all).allSatisfy(o -> assertThat(o.succeeded()).isTrue());
       assertThat(all.stream().filter(o -> o.status() == DeliveryOutcome.Status.DELIVERED
           && !o.detail().contains("duplicate"))).hasSize(1);
-      assertThat(pg.count("SELECT count(*) FROM " + idem + " WHERE idempotency_key = '" + e.id() + ":reserve'"
+      assertThat(pg.count("SELECT count(*) FROM " + idem + " WHERE idempotency_key = '" + e.id() + "'"
           + " AND listener_id = 'reserve' AND claimed_until IS NULL")).isEqualTo(1);
     }
   }

@@ -227,11 +227,6 @@ public final class NatsEventBus implements EventBus {
     return sub;
   }
 
-  /** Publishes that have not been acknowledged yet. */
-  int outstandingPublishes() {
-    return settings.publishWindow - window.availablePermits();
-  }
-
   @Override
   public void close() {
     if (closed) {

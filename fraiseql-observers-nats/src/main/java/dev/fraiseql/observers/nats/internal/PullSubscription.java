@@ -1,5 +1,7 @@
 package dev.fraiseql.observers.nats.internal;
 
+import dev.fraiseql.observers.ObserverConfigException;
+import dev.fraiseql.observers.config.ConfigProblem;
 import dev.fraiseql.observers.spi.BusSubscription;
 import dev.fraiseql.observers.spi.Disposition;
 import dev.fraiseql.observers.spi.InboundHandler;
@@ -74,8 +76,9 @@ final class PullSubscription implements BusSubscription {
       case "all" -> DeliverPolicy.All;
       case "new" -> DeliverPolicy.New;
       case "last" -> DeliverPolicy.Last;
-      default -> throw new IllegalArgumentException("deliver_policy `" + policy + "` of the subscription to "
-          + spec.subject() + " must be all, new or last");
+      default -> throw new ObserverConfigException(new ConfigProblem(spec.settings().location("deliver_policy"),
+          "deliver_policy", "`deliver_policy` of the subscription to " + spec.subject() + " is `" + policy + "`",
+          "use \"all\" (default: every message the stream holds), \"new\" or \"last\""));
     };
     this.maxInFlight = Math.max(1, spec.maxInFlight());
     this.permits = new Semaphore(maxInFlight);

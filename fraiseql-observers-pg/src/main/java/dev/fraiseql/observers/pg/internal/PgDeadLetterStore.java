@@ -28,8 +28,8 @@ import java.util.Optional;
 
 /**
  * Dead letters in a PostgreSQL table ({@code observer_dead_letters} by default): the event as
- * {@code jsonb}, handler, subject, reason, every attempt ({@code jsonb} array) and when. They survive
- * restarts; the engine lists, replays and discards them through this store. Times are kept to the
+ * {@code json} (its exact text, so a replay sends the same bytes), handler, subject, reason, every
+ * attempt ({@code jsonb} array) and when. They survive restarts; the engine lists, replays and discards them through this store. Times are kept to the
  * microsecond (PostgreSQL's {@code timestamptz} precision). The table grows until
  * dead letters are replayed or discarded (there is no automatic expiry: a dead letter is work
  * someone must look at).
@@ -66,7 +66,7 @@ public final class PgDeadLetterStore implements DeadLetterStore {
   public void add(DeadLetter letter) {
     Objects.requireNonNull(letter, "letter");
     String sql = "INSERT INTO " + table.quoted() + " (id, event_id, handler, subject, reason, event, attempts,"
-        + " dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?)"
+        + " dead_lettered_at) VALUES (?, ?, ?, ?, ?, ?::json, ?::jsonb, ?)"
         + " ON CONFLICT (id) DO UPDATE SET event_id = EXCLUDED.event_id, handler = EXCLUDED.handler,"
         + " subject = EXCLUDED.subject, reason = EXCLUDED.reason, event = EXCLUDED.event,"
         + " attempts = EXCLUDED.attempts, dead_lettered_at = EXCLUDED.dead_lettered_at, stored_at = now()";

@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  * {@code FOR UPDATE SKIP LOCKED} and a lease of {@code ackWait}, renewed while the engine handles
  * them; a dead instance's leases expire and another instance takes the rows over (with a higher
  * delivery count). Ack marks a row done, redeliver makes it visible again after the delay, term
- * marks it dead. It wakes on {@code LISTEN/NOTIFY} and polls every {@code poll_interval_ms} as a
+ * marks it dead. While this instance lives, the leases of messages it is handling are renewed (a slow
+ * handler is not mistaken for a dead consumer); closing a subscription gives running handlers up to
+ * {@code ackWait} to answer, then releases the rest for redelivery. It wakes on {@code LISTEN/NOTIFY} and polls every {@code poll_interval_ms} as a
  * fallback. Retention: delivery rows that are finished are deleted after an hour, messages after a
  * day once no consumer has them pending.
  */
@@ -155,6 +157,14 @@ public final class PgEventBus implements EventBus {
       throw new IllegalStateException("the postgres bus is closed");
     }
     Sub sub = new Sub(spec, handler);
+    try {
+      // registered before subscribe returns, so that what is published next reaches this durable
+      sub.register();
+      sub.registered = true;
+    } catch (SQLException | RuntimeException e) {
+      LOG.warn("postgres bus subscription {} ({}): cannot register yet ({}); retrying in the background",
+          spec.durable(), spec.subject(), e instanceof SQLException ? SqlErrors.describe((SQLException) e) : e.toString());
+    }
     subscriptions.add(sub);
     ensureListener();
     sub.start();
@@ -207,6 +217,7 @@ public final class PgEventBus implements EventBus {
     private final ConcurrentLinkedQueue<Result> results = new ConcurrentLinkedQueue<>();
     private final Thread thread;
     private volatile boolean open = true;
+    private volatile boolean registered;
     private long nextHeartbeat;
     private long nextCleanup;
 
@@ -229,7 +240,6 @@ public final class PgEventBus implements EventBus {
     }
 
     private void run() {
-      boolean registered = false;
       long backoff = 500;
       while (open) {
         try {
@@ -265,8 +275,9 @@ public final class PgEventBus implements EventBus {
           break;
         }
       }
-      // let handlers that are running finish (bounded), then record what they said
-      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      // handlers that are running get up to ackWait to answer (as long as the bus would wait anyway);
+      // what is still unanswered then is released for redelivery
+      long end = System.nanoTime() + Math.min(spec.ackWait().toNanos(), TimeUnit.SECONDS.toNanos(30));
       while (!inFlight.isEmpty() && System.nanoTime() < end) {
         try {
           wake.tryAcquire(50, TimeUnit.MILLISECONDS);
@@ -458,7 +469,7 @@ public final class PgEventBus implements EventBus {
         open = false;
         wake();
         try {
-          thread.join(15_000);
+          thread.join(Math.min(spec.ackWait().toMillis(), 30_000) + 5_000);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }

@@ -17,8 +17,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Calls a SQL function with the event's JSON as its single {@code jsonb} argument:
- * {@code SELECT "schema"."fn"(?::jsonb)}. Under effectively-once it inserts the delivery's
- * idempotency key in the same transaction, so the function's effect happens exactly once: a key
+ * {@code SELECT "schema"."fn"(?::jsonb)}. Under effectively-once it inserts the key
+ * ({@code idempotency_key} = the event id, {@code listener_id} = the handler name, as the engine's
+ * own claims do) in the same transaction, so the function's effect happens exactly once: a key
  * already there means a duplicate, reported as delivered with detail {@code duplicate}.
  *
  * <p>Runs on the calling (dispatcher) thread and bounds the statement with the handler's attempt
@@ -83,13 +84,14 @@ public final class SqlFunctionAction implements Action {
           if (keySql != null) {
             int inserted;
             try (PreparedStatement st = c.prepareStatement(keySql)) {
-              st.setString(1, delivery.idempotencyKey());
+              // the engine's own layout: (event id, handler name)
+              st.setString(1, delivery.event().id().toString());
               st.setString(2, delivery.handler());
               inserted = st.executeUpdate();
             }
             if (inserted == 0) {
               c.rollback();
-              LOG.debug("[observer] {}: {} already processed, skipping", handler, delivery.idempotencyKey());
+              LOG.debug("[observer] {}: event {} already processed, skipping", handler, delivery.event().id());
               return ActionResult.delivered("duplicate");
             }
           }
