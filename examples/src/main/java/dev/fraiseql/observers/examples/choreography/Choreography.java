@@ -36,6 +36,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
+import javax.sql.DataSource;
 
 /**
  * Seed 000's microservices choreography, end to end against a local NATS JetStream and PostgreSQL.
@@ -146,19 +147,17 @@ public final class Choreography {
       }, r -> out.printf("  [email-service] POST %s → %d  to=%s order=%s (attempt %s)%n", r.path(), r.status(),
           field(r.body(), "to"), field(r.body(), "order_id"), r.header("Fraiseql-Delivery-Attempt")));
 
-      Map<String, String> env = Map.of(
-          "NATS_URL", natsUrl,
-          "INVENTORY_DATABASE_URL", inventoryDb,
-          "NOTIFICATION_DATABASE_URL", notifyDb,
-          "EMAIL_SERVICE_URL", email.url("/send"));
+      Map<String, String> env = Map.of("NATS_URL", natsUrl, "EMAIL_SERVICE_URL", email.url("/send"));
       Function<String, Optional<String>> lookup = name -> Optional.ofNullable(env.get(name));
 
       out.println("-- starting the three services (one ObserverEngine each, each with its own fraiseql.toml)");
       orders = ObserverEngine.builder().env(lookup)
           .config(ns.apply(ObserversConfig.load(dir.resolve("order-service/fraiseql.toml"), lookup))).build();
-      inventory = ObserverEngine.builder().env(lookup).listener(inventoryJournal.tagged("inventory-service", out))
+      inventory = ObserverEngine.builder().env(lookup).component(DataSource.class, Services.dataSource(inventoryDb))
+          .listener(inventoryJournal.tagged("inventory-service", out))
           .config(ns.apply(ObserversConfig.load(dir.resolve("inventory-service/fraiseql.toml"), lookup))).build();
-      notifications = ObserverEngine.builder().env(lookup).listener(notifyJournal.tagged("notification-service", out))
+      notifications = ObserverEngine.builder().env(lookup).component(DataSource.class, Services.dataSource(notifyDb))
+          .listener(notifyJournal.tagged("notification-service", out))
           .config(ns.apply(ObserversConfig.load(dir.resolve("notification-service/fraiseql.toml"), lookup))).build();
 
       out.println("\n-- order-service: placing " + ORDERS.size() + " orders (each its own transaction, then onCommit)");

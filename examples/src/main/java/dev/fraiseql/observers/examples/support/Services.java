@@ -7,6 +7,8 @@ import java.sql.Statement;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Where the examples find NATS and PostgreSQL: {@code FRAISEQL_TEST_NATS_URL} / {@code NATS_URL}
@@ -45,6 +47,17 @@ public final class Services {
       b.append(alphabet.charAt(ThreadLocalRandom.current().nextInt(alphabet.length())));
     }
     return b.toString().toLowerCase(Locale.ROOT);
+  }
+
+  /**
+   * The service's connection pool, as a host application would hand it to the engine
+   * ({@code builder().component(DataSource.class, ds)}). For the examples, pgjdbc's simple data source
+   * (a new connection per use) is enough; a real service passes its HikariCP (or similar) pool.
+   */
+  public static DataSource dataSource(String jdbcUrl) {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setURL(jdbcUrl);
+    return ds;
   }
 
   /** A new JDBC connection. */
