@@ -180,6 +180,9 @@ public final class Choreography {
         }
       }
 
+      // deliver the duplicate once both subscribers have processed the original: a redelivery after
+      // success, which effectively_once must skip
+      await(SETTLE, () -> inventoryJournal.delivered(events.get(DUPLICATED)) && notifyJournal.delivered(events.get(DUPLICATED)));
       out.println("\n-- fault injection: order " + DUPLICATED + " is delivered twice");
       List<DeliveryOutcome> again = orders.onCommit(events.get(DUPLICATED)).completion().toCompletableFuture()
           .get(20, TimeUnit.SECONDS);
@@ -450,6 +453,10 @@ public final class Choreography {
 
     boolean sawDuplicateOf(ObservedEvent event) {
       return entries.stream().anyMatch(e -> e[0].equals(event.id().toString()) && e[1].equals("duplicate"));
+    }
+
+    boolean delivered(ObservedEvent event) {
+      return entries.stream().anyMatch(e -> e[0].equals(event.id().toString()) && e[1].equals("delivered"));
     }
 
     boolean retriedThenDelivered(ObservedEvent event) {
