@@ -20,6 +20,7 @@ import dev.fraiseql.observers.spi.OutboundMessage;
 import io.nats.client.Connection;
 import io.nats.client.JetStreamManagement;
 import io.nats.client.Message;
+import io.nats.client.PublishOptions;
 import io.nats.client.Subscription;
 import io.nats.client.api.ConsumerInfo;
 import java.nio.charset.StandardCharsets;
@@ -168,7 +169,7 @@ class NatsEngineIT {
       ObservedEvent event = order(Operation.INSERT, "o-" + id);
       assertThat(await(Duration.ofSeconds(10), () -> {
         try {
-          plain.jetStream().publish(subject, event.toJson());
+          plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("only").build());
           return true;
         } catch (Exception e) {
           return false; // the engine's bus has not created the stream yet
@@ -208,15 +209,16 @@ class NatsEngineIT {
       // the same event arrives twice (as after a lost acknowledgement or a publisher without de-duplication)
       assertThat(await(Duration.ofSeconds(10), () -> {
         try {
-          plain.jetStream().publish(subject, event.toJson());
+          plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("first").build());
           return true;
         } catch (Exception e) {
           return false;
         }
       })).isTrue();
-      plain.jetStream().publish(subject, event.toJson());
+      plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("second").build());
       ObservedEvent other = order(Operation.INSERT, "p-" + id);
-      plain.jetStream().publish(subject, other.toJson());
+      plain.jetStream().publish(subject, other.toJson(), PublishOptions.builder().messageId("other").build());
+      assertThat(plain.jetStreamManagement().getStreamInfo("S" + id).getStreamState().getMsgCount()).isEqualTo(3);
 
       assertThat(await(Duration.ofSeconds(10), () -> {
         try {
@@ -227,6 +229,55 @@ class NatsEngineIT {
         }
       })).as("all three messages acknowledged").isTrue();
       assertThat(effects).containsExactlyInAnyOrder(event.id().toString(), other.id().toString());
+    }
+  }
+
+  @Test
+  void withAnIdempotencyBucketAnEventRedeliveredAfterARestartRunsItsEffectOnce() throws Exception {
+    String subject = "t" + id + ".order.created";
+    String bucket = "K" + id;
+    Map<String, Object> backend = NatsTestSupport.settingsFor(id);
+    backend.put("idempotency_bucket", bucket);
+    ObserversConfig config = ObserversConfig.builder().backend("nats")
+        .backendSettings(Settings.of("[observers]", backend))
+        .checkpointStrategy(dev.fraiseql.observers.config.CheckpointStrategy.EFFECTIVELY_ONCE)
+        .subscription(SubscriptionConfig.builder(subject, "ledger").durable("ledger" + id).build())
+        .build();
+    List<String> effects = new CopyOnWriteArrayList<>();
+    ObservedEvent event = order(Operation.INSERT, "o-" + id);
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      try (ObserverEngine first = ObserverEngine.builder().config(config)
+          .handler("ledger", e -> effects.add("first:" + e.id())).build()) {
+        assertThat(await(Duration.ofSeconds(10), () -> {
+          try {
+            plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("a").build());
+            return true;
+          } catch (Exception e) {
+            return false;
+          }
+        })).isTrue();
+        assertThat(await(Duration.ofSeconds(10), () -> effects.size() == 1)).isTrue();
+      }
+      // a new process (new in-memory state) gets the same event again
+      try (ObserverEngine second = ObserverEngine.builder().config(config)
+          .handler("ledger", e -> effects.add("second:" + e.id())).build()) {
+        plain.jetStream().publish(subject, event.toJson(), PublishOptions.builder().messageId("b").build());
+        assertThat(await(Duration.ofSeconds(10), () -> {
+          try {
+            ConsumerInfo ci = plain.jetStreamManagement().getConsumerInfo("S" + id, "ledger" + id);
+            return ci.getAckFloor().getStreamSequence() == 2 && ci.getNumAckPending() == 0;
+          } catch (Exception e) {
+            return false;
+          }
+        })).as("the redelivered copy acknowledged").isTrue();
+      }
+      assertThat(effects).containsExactly("first:" + event.id());
+    } finally {
+      try (Connection c = NatsTestSupport.rawConnection()) {
+        c.keyValueManagement().delete(bucket);
+      } catch (Exception e) {
+        // not created
+      }
     }
   }
 

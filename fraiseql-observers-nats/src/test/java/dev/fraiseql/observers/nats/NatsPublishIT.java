@@ -149,6 +149,20 @@ class NatsPublishIT {
   }
 
   @Test
+  void aHostSuppliedOptionsIsUsedAndItsListenerStillHearsEvents() throws Exception {
+    java.util.List<io.nats.client.ConnectionListener.Events> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.nats.client.Options options = new io.nats.client.Options.Builder().server(NatsTestSupport.URL)
+        .connectionListener((conn, type) -> heard.add(type)).build();
+    backend = new NatsBackend(dev.fraiseql.observers.nats.internal.NatsSettings.parse(
+        dev.fraiseql.observers.config.Settings.of("[observers.nats]", NatsTestSupport.settingsFor(id)),
+        v -> java.util.Optional.empty()), java.util.Optional.of(options));
+    PublishAck ack = backend.bus().publish(OutboundMessage.forEvent("t" + id + ".order.created", orderCreated()))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(ack.duplicate()).isFalse();
+    assertThat(heard).contains(io.nats.client.ConnectionListener.Events.CONNECTED);
+  }
+
+  @Test
   void aBadSubjectFailsPermanently() throws Exception {
     backend = NatsTestSupport.backend(NatsTestSupport.settingsFor(id));
     EventBus bus = backend.bus();

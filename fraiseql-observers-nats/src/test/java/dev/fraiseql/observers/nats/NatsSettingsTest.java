@@ -119,6 +119,16 @@ class NatsSettingsTest {
   }
 
   @Test
+  void idempotencyBucketIsOptInAndValidated() {
+    assertThat(NatsTestSupport.backend(NatsTestSupport.settingsFor("x")).idempotencyStore()).isEmpty();
+    java.util.Map<String, Object> s = NatsTestSupport.settingsFor("x");
+    s.put("idempotency_bucket", "fraiseql_idempotency");
+    assertThat(NatsTestSupport.backend(s).idempotencyStore()).isPresent();
+    assertThatThrownBy(() -> NatsSettings.parse(toml(Map.of("idempotency_bucket", "a.b")), NO_ENV))
+        .hasMessageContaining("`idempotency_bucket` is `a.b`");
+  }
+
+  @Test
   void redactsCredentialsInUrls() {
     assertThat(Redact.url("nats://user:pass@host:4222")).isEqualTo("nats://***@host:4222");
     assertThat(Redact.url("nats://s3cr3ttoken@host:4222")).isEqualTo("nats://***@host:4222");

@@ -106,6 +106,30 @@ class NatsSubscribeIT {
   }
 
   @Test
+  void aMessageIsHandedOverWithoutWaitingForAFullBatch() throws Exception {
+    EventBus bus = newBus();
+    List<Long> arrivals = new CopyOnWriteArrayList<>();
+    closeables.add(bus.subscribe(spec(subject, "d" + id, Duration.ofSeconds(5), 64), m -> {
+      arrivals.add(System.nanoTime());
+      return CompletableFuture.completedFuture(Disposition.ack());
+    }));
+    publish(bus, 1); // warm up: the consumer exists and is fetching
+    assertThat(await(Duration.ofSeconds(10), () -> arrivals.size() == 1)).isTrue();
+    long[] latencies = new long[5];
+    for (int i = 0; i < latencies.length; i++) {
+      OutboundMessage m = new OutboundMessage(subject, new byte[] {1}, Map.of(), id + "-lat-" + i);
+      long sent = System.nanoTime();
+      bus.publish(m).toCompletableFuture().get(5, TimeUnit.SECONDS);
+      int expected = i + 2;
+      assertThat(await(Duration.ofSeconds(5), () -> arrivals.size() == expected)).isTrue();
+      latencies[i] = (arrivals.get(expected - 1) - sent) / 1_000_000;
+    }
+    System.out.println("publish to handler latencies (ms): " + java.util.Arrays.toString(latencies));
+    // fetch_wait_ms is 250 in these tests and a batch is 64: a single message must not wait for either
+    assertThat(java.util.Arrays.stream(latencies).sorted().toArray()[2]).isLessThan(200);
+  }
+
+  @Test
   void failsTwiceThenSucceedsIsRedeliveredWithBackoffAndAckedOnce() throws Exception {
     EventBus bus = newBus();
     List<Integer> counts = new CopyOnWriteArrayList<>();

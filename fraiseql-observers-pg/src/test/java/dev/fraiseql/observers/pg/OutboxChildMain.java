@@ -10,7 +10,8 @@ import java.time.Duration;
 /**
  * A host process for {@link PgOutboxIT}'s crash test: runs an engine and a relay whose handler
  * records each delivery in a table, slowly, until it is killed with SIGKILL.
- * Args: jdbc url, outbox table, deliveries table, lease ms.
+ * Args: jdbc url, outbox table, deliveries table, lease ms, and optionally {@code sql <function> <idempotency table>}
+ * to run a SQL-function handler under effectively-once instead.
  */
 public final class OutboxChildMain {
   private OutboxChildMain() {}
@@ -21,6 +22,12 @@ public final class OutboxChildMain {
     String deliveries = args[2];
     long leaseMs = Long.parseLong(args[3]);
     PgDatabase db = PgDatabase.fromUrl(PgUrl.parse(url), 4);
+    if (args.length > 4 && args[4].equals("sql")) {
+      ObserverEngine sqlEngine = ObserverEngine.builder().config(PgOutboxIT.sqlConfig(url, args[5], args[6])).build();
+      PgOutboxRelay.builder(sqlEngine, db.dataSource()).outbox(PgOutbox.forTable(outboxTable)).batchSize(5)
+          .maxInFlight(5).lease(Duration.ofMillis(leaseMs)).pollInterval(Duration.ofMillis(200)).start();
+      Thread.sleep(Long.MAX_VALUE);
+    }
     ObserverEngine engine = ObserverEngine.builder()
         .config(PgOutboxIT.config())
         .handler("ship", event -> {

@@ -69,7 +69,7 @@ class PgConformanceIT {
   class Bus extends EventBusConformance {
     @Override
     protected EventBus createBus() {
-      return new PgEventBus(pg.db, PgIdentifier.parse(pg.t("conf_events")), true, Duration.ofMillis(200), null);
+      return new PgEventBus(pg.db, PgIdentifier.parse(pg.t("conf_events")), true, Duration.ofMillis(200));
     }
   }
 }

@@ -29,6 +29,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("try") // resources opened for their side effects (relays, subscribers)
 class PgEventBusIT {
   static PgTestSupport pg;
 
@@ -43,7 +44,7 @@ class PgEventBusIT {
   }
 
   private static PgEventBus bus(String table) {
-    return new PgEventBus(pg.db, PgIdentifier.parse(pg.t(table)), true, Duration.ofMillis(200), null);
+    return new PgEventBus(pg.db, PgIdentifier.parse(pg.t(table)), true, Duration.ofMillis(200));
   }
 
   private static SubscriptionSpec spec(String subject, String durable, Duration ackWait) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.config.CheckpointStrategy;
 import dev.fraiseql.observers.config.HandlerConfig;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.RetryPolicy;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+@SuppressWarnings("try") // resources opened for their side effects (relays, subscribers)
 class PgOutboxIT {
   static PgTestSupport pg;
 
@@ -45,6 +47,17 @@ class PgOutboxIT {
         .handler(HandlerConfig.builder("ship").event("order.created").action("handler")
             .settings(Settings.of("[[observers.handlers]] ship", Map.of("handler", "ship")))
             .retry(RetryPolicy.custom().maxAttempts(3).initialDelay(Duration.ofMillis(20)).build()).build())
+        .build();
+  }
+
+  /** A SQL-function handler {@code reserve} under effectively-once. */
+  static ObserversConfig sqlConfig(String url, String function, String idempotencyTable) {
+    return ObserversConfig.builder().checkpointStrategy(CheckpointStrategy.EFFECTIVELY_ONCE)
+        .idempotencyTable(idempotencyTable)
+        .backendSettings(Settings.of("[observers]", Map.of("database_url", url)))
+        .handler(HandlerConfig.builder("reserve").event("order.created").action("sql")
+            .settings(Settings.of("[[observers.handlers]] reserve", Map.of("function", function)))
+            .retry(RetryPolicy.custom().maxAttempts(5).initialDelay(Duration.ofMillis(20)).build()).build())
         .build();
   }
 
@@ -201,5 +214,48 @@ class PgOutboxIT {
     assertThat(delivered).isEqualTo(expected);
     // at-least-once: only rows the child had claimed (at most its 5 in flight) may have run twice
     assertThat(pg.count("SELECT count(*) FROM " + deliveries) - events.size()).isBetween(0L, 5L);
+  }
+
+  @Test
+  void outboxPlusSqlHandlerUnderEffectivelyOnceSurvivesSigkillWithExactlyOneEffectPerEvent() throws Exception {
+    PgOutbox outbox = PgOutbox.forTable(pg.t("outbox_eo"));
+    outbox.createTable(pg.ds());
+    String effects = pg.t("eo_effects");
+    String function = pg.t("fn_slow_reserve");
+    String idem = pg.t("eo_idempotency");
+    pg.exec("CREATE TABLE " + effects + " (event_id TEXT NOT NULL)");
+    // slow, so that the kill lands inside the function's transaction for some event
+    pg.exec("CREATE FUNCTION " + function + "(payload jsonb) RETURNS void LANGUAGE sql AS $$"
+        + " INSERT INTO " + effects + " VALUES (payload->>'id'); SELECT pg_sleep(0.1) $$");
+    List<ObservedEvent> events = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      events.add(order(i));
+    }
+    recordCommitted(outbox, events);
+
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        OutboxChildMain.class.getName(), PgTestSupport.URL, outbox.table(), pg.t("unused"), "1500", "sql", function, idem)
+        .redirectErrorStream(true).redirectOutput(new File("target/outbox-child-sql.log")).start();
+    try {
+      PgTestSupport.await(Duration.ofSeconds(60), () -> pg.count("SELECT count(*) FROM " + effects) >= 4);
+      child.destroyForcibly();
+      child.waitFor();
+    } finally {
+      if (child.isAlive()) {
+        child.destroyForcibly();
+      }
+    }
+    assertThat(pg.count("SELECT count(*) FROM " + effects)).isLessThan(events.size());
+    try (ObserverEngine engine = ObserverEngine.builder().config(sqlConfig(PgTestSupport.URL, function, idem)).build();
+         PgOutboxRelay relay = PgOutboxRelay.builder(engine, pg.ds()).outbox(outbox)
+             .pollInterval(Duration.ofMillis(100)).start()) {
+      PgTestSupport.await(Duration.ofSeconds(60), () -> pg.count("SELECT count(*) FROM " + outbox.table()
+          + " WHERE status = 'done'") == events.size());
+    }
+    assertThat(pg.count("SELECT count(*) FROM " + effects)).isEqualTo(events.size());
+    assertThat(pg.count("SELECT count(DISTINCT event_id) FROM " + effects)).isEqualTo(events.size());
+    assertThat(pg.count("SELECT count(*) FROM " + idem + " WHERE listener_id = 'reserve' AND claimed_until IS NULL"))
+        .isEqualTo(events.size());
   }
 }

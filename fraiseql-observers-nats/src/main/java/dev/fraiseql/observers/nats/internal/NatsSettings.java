@@ -44,7 +44,7 @@ public final class NatsSettings {
       "nats_url", "stream", "subjects", "auto_create_stream", "storage", "duplicate_window_ms", "max_age_ms",
       "max_msgs", "max_bytes", "replicas", "credentials_file", "token_env", "user", "password_env", "tls",
       "tls_ca_file", "publish_window", "publish_timeout_ms", "connect_timeout_ms", "reconnect_wait_ms",
-      "ack_wait_ms", "fetch_batch", "fetch_wait_ms")));
+      "ack_wait_ms", "fetch_batch", "fetch_wait_ms", "idempotency_bucket")));
 
   final List<String> servers;
   final String stream;
@@ -70,6 +70,7 @@ public final class NatsSettings {
   final Optional<Duration> ackWait;
   final int fetchBatch;
   final Duration fetchWait;
+  final Optional<String> idempotencyBucket;
 
   private NatsSettings(Builder b) {
     servers = List.copyOf(b.servers);
@@ -96,6 +97,7 @@ public final class NatsSettings {
     ackWait = Optional.ofNullable(b.ackWait);
     fetchBatch = b.fetchBatch;
     fetchWait = b.fetchWait;
+    idempotencyBucket = Optional.ofNullable(b.idempotencyBucket);
   }
 
   /**
@@ -220,6 +222,16 @@ public final class NatsSettings {
             "use a value from 100 to 30000 (it bounds how long closing a subscription waits for a fetch)");
       }
     });
+    collect(problems, () -> {
+      Optional<String> bucket = s.string("idempotency_bucket");
+      if (bucket.isPresent()) {
+        if (!bucket.get().matches("[A-Za-z0-9_-]+")) {
+          throw problem(s, "idempotency_bucket", "`idempotency_bucket` is `" + bucket.get() + "`",
+              "use letters, digits, `_` and `-` only, such as fraiseql_idempotency");
+        }
+        b.idempotencyBucket = bucket.get();
+      }
+    });
     if (!problems.isEmpty()) {
       throw new ObserverConfigException(problems.get(0).location().file(), problems);
     }
@@ -341,5 +353,6 @@ public final class NatsSettings {
     Duration ackWait;
     int fetchBatch = DEFAULT_FETCH_BATCH;
     Duration fetchWait = DEFAULT_FETCH_WAIT;
+    String idempotencyBucket;
   }
 }

@@ -18,6 +18,7 @@ import io.nats.client.api.DeliverPolicy;
 import io.nats.client.impl.Headers;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -121,16 +122,17 @@ final class PullSubscription implements BusSubscription {
         int room = 1 + permits.drainPermits();
         int batch = Math.min(room, bus.settings().fetchBatch);
         permits.release(room - batch);
-        List<Message> messages;
+        // iterate hands each message over as it arrives; fetch would hold them until the batch is full
+        int received = 0;
         try {
-          messages = sub.fetch(batch, bus.settings().fetchWait);
-        } catch (RuntimeException e) {
-          permits.release(batch);
-          throw e;
-        }
-        permits.release(batch - messages.size());
-        for (Message m : messages) {
-          dispatch(m);
+          Iterator<Message> it = sub.iterate(batch, bus.settings().fetchWait);
+          while (received < batch && it.hasNext()) {
+            Message m = it.next();
+            received++;
+            dispatch(m);
+          }
+        } finally {
+          permits.release(batch - received);
         }
         if (failures > 0) {
           log.info("[observer] subscription {} to {} is fetching again", spec.durable(), spec.subject());

@@ -45,8 +45,7 @@ public final class PgBackend implements dev.fraiseql.observers.spi.Backend {
       synchronized (this) {
         b = bus;
         if (b == null) {
-          b = new PgEventBus(db, settings.eventsTable(), settings.createTables(), settings.pollInterval(),
-              context.scheduler());
+          b = new PgEventBus(db, settings.eventsTable(), settings.createTables(), settings.pollInterval());
           bus = b;
         }
       }

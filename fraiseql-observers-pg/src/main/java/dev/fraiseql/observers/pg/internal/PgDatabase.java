@@ -22,22 +22,48 @@ public final class PgDatabase implements AutoCloseable {
   private final DataSource dataSource;
   private final SimplePgPool ownPool;
   private final String description;
+  private final String sharedKey;
+  private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-  private PgDatabase(DataSource dataSource, SimplePgPool ownPool, String description) {
+  private PgDatabase(DataSource dataSource, SimplePgPool ownPool, String description, String sharedKey) {
     this.dataSource = dataSource;
     this.ownPool = ownPool;
     this.description = description;
+    this.sharedKey = sharedKey;
   }
 
   /** The host's data source; not closed by {@link #close()}. */
   public static PgDatabase of(DataSource dataSource) {
-    return new PgDatabase(Objects.requireNonNull(dataSource, "dataSource"), null, "host DataSource");
+    return new PgDatabase(Objects.requireNonNull(dataSource, "dataSource"), null, "host DataSource", null);
   }
 
-  /** A pool of at most {@code poolSize} connections over {@code url}; closed by {@link #close()}. */
+  /**
+   * A pool of at most {@code poolSize} connections over {@code url}. Every part of this module in
+   * one JVM that uses the same URL (the backend, each SQL handler) shares one pool: the first one
+   * opened decides its size; it is closed when the last user calls {@link #close()}.
+   */
   public static PgDatabase fromUrl(PgUrl url, int poolSize) {
-    SimplePgPool pool = new SimplePgPool(url, poolSize, Duration.ofSeconds(10));
-    return new PgDatabase(pool, pool, url.redacted());
+    String key = url.jdbcUrl() + '\u0000' + url.properties();
+    synchronized (SHARED) {
+      Shared s = SHARED.get(key);
+      if (s == null) {
+        s = new Shared(new SimplePgPool(url, poolSize, Duration.ofSeconds(10)));
+        SHARED.put(key, s);
+      }
+      s.refs++;
+      return new PgDatabase(s.pool, s.pool, url.redacted(), key);
+    }
+  }
+
+  private static final java.util.Map<String, Shared> SHARED = new java.util.HashMap<>();
+
+  private static final class Shared {
+    final SimplePgPool pool;
+    int refs;
+
+    Shared(SimplePgPool pool) {
+      this.pool = pool;
+    }
   }
 
   /**
@@ -83,10 +109,18 @@ public final class PgDatabase implements AutoCloseable {
     return description;
   }
 
+  /** Releases this handle; the shared pool closes with its last handle. Idempotent. */
   @Override
   public void close() {
-    if (ownPool != null) {
-      ownPool.close();
+    if (ownPool == null || !closed.compareAndSet(false, true)) {
+      return;
+    }
+    synchronized (SHARED) {
+      Shared s = SHARED.get(sharedKey);
+      if (s != null && s.pool == ownPool && --s.refs <= 0) {
+        SHARED.remove(sharedKey);
+        ownPool.close();
+      }
     }
   }
 

@@ -180,8 +180,11 @@ public final class PgDeadLetterStore implements DeadLetterStore {
   }
 
   private ObserverException failure(String what, SQLException e) {
+    String hint = "42P01".equals(e.getSQLState()) ? " — create it with the shipped migration"
+        + " dev/fraiseql/observers/pg/migrations/V2__observer_dead_letters.sql, or set [observers.postgres]"
+        + " create_tables = true" : "";
     return new ObserverException("cannot " + what + " in " + table + " (" + db.describe() + "): "
-        + SqlErrors.describe(e), e);
+        + SqlErrors.describe(e) + hint, e);
   }
 
   private static String attemptsJson(DeadLetter letter) {

@@ -29,7 +29,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -75,8 +74,7 @@ public final class PgEventBus implements EventBus {
   private volatile boolean tableReady;
   private volatile boolean closed;
 
-  public PgEventBus(PgDatabase db, PgIdentifier eventsTable, boolean createTables, Duration pollInterval,
-      ScheduledExecutorService scheduler) {
+  public PgEventBus(PgDatabase db, PgIdentifier eventsTable, boolean createTables, Duration pollInterval) {
     this.db = Objects.requireNonNull(db, "db");
     this.events = eventsTable;
     this.consumers = eventsTable.sibling("_consumers");
