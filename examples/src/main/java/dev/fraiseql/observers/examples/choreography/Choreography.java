@@ -253,6 +253,12 @@ public final class Choreography {
       checks.check(notifyJournal.retriedThenDelivered(events.get(FLAKY_EMAIL)) && flakyEmails == 2,
           "transient failure: the email service answered 503 once for " + FLAKY_EMAIL + ", the email was sent again and accepted",
           flakyEmails + " request(s); attempts: " + notifyJournal.lines(events.get(FLAKY_EMAIL)));
+      long inventoryKeys = count(inventoryDb, "observer_idempotency_keys");
+      long notifyKeys = count(notifyDb, "observer_idempotency_keys");
+      checks.check(inventoryKeys == ORDERS.size() && notifyKeys == ORDERS.size(),
+          "each service recorded one idempotency key per order in its own database (" + inventorySchema + ", "
+              + notifySchema + ".observer_idempotency_keys)",
+          inventoryKeys + " and " + notifyKeys + " keys");
       List<DeadLetter> dead = new ArrayList<>(inventory.deadLetters().list());
       dead.addAll(notifications.deadLetters().list());
       dead.addAll(orders.deadLetters().list());
@@ -375,6 +381,16 @@ public final class Choreography {
       }
     }
     return out;
+  }
+
+  private static long count(String db, String table) {
+    try (java.sql.Connection c = Services.connect(db); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      return -1;
+    }
   }
 
   private static int reservedOrders(String inventoryDb) {
