@@ -12,7 +12,7 @@ import org.postgresql.ds.PGSimpleDataSource;
 
 /**
  * Where the examples find NATS and PostgreSQL: {@code FRAISEQL_TEST_NATS_URL} / {@code NATS_URL}
- * (default {@code nats://localhost:4222}) and {@code FRAISEQL_TEST_PG_URL} / {@code DATABASE_URL}
+ * (default {@code nats://localhost:4222}) and {@code FRAISEQL_TEST_PG_URL}, a JDBC URL
  * (default {@code jdbc:postgresql://localhost:5432/test?user=root}).
  */
 public final class Services {
@@ -25,11 +25,9 @@ public final class Services {
 
   /** The PostgreSQL JDBC URL (database {@code test} on localhost by default). */
   public static String pgUrl() {
-    String url = env("FRAISEQL_TEST_PG_URL").or(() -> env("DATABASE_URL"))
-        .orElse("jdbc:postgresql://localhost:5432/test?user=root");
-    if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-      throw new IllegalStateException("give the examples a JDBC URL (jdbc:postgresql://host:5432/db?user=...), "
-          + "not a postgres:// URL");
+    String url = env("FRAISEQL_TEST_PG_URL").orElse("jdbc:postgresql://localhost:5432/test?user=root");
+    if (!url.startsWith("jdbc:postgresql:")) {
+      throw new IllegalStateException("FRAISEQL_TEST_PG_URL must be a JDBC URL (jdbc:postgresql://host:5432/db?user=...)");
     }
     return url;
   }
