@@ -115,6 +115,7 @@ public final class Choreography {
     String inventoryDb = Services.inSchema(pgUrl, inventorySchema);
     String notifyDb = Services.inSchema(pgUrl, notifySchema);
     Checks checks = new Checks(out);
+    Services.preflight(natsUrl, pgUrl);
 
     out.println("choreography: run " + run + " — NATS " + natsUrl + ", stream " + ns.stream() + ", subjects "
         + ns.prefix() + ".fraiseql.>, schemas " + ordersSchema + " / " + inventorySchema + " / " + notifySchema);

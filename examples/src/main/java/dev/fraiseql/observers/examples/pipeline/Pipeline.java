@@ -84,6 +84,7 @@ public final class Pipeline {
     String schema = "pipeline_" + run;
     String db = Services.inSchema(pgUrl, schema);
     Checks checks = new Checks(out);
+    Services.preflight(natsUrl, pgUrl);
 
     out.println("pipeline: run " + run + " — NATS " + natsUrl + ", stream " + ns.stream() + ", subjects "
         + ns.prefix() + ".fraiseql.>, schema " + schema);

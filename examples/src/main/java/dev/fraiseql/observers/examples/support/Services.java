@@ -32,6 +32,34 @@ public final class Services {
     return url;
   }
 
+  /**
+   * Fails fast, with the fix, when NATS or PostgreSQL does not answer.
+   *
+   * @throws IllegalStateException naming the server that is down and how to start it
+   */
+  public static void preflight(String natsUrl, String jdbcUrl) {
+    try (io.nats.client.Connection nc = RunNamespace.connect(natsUrl)) {
+      nc.jetStreamManagement().getAccountStatistics();
+    } catch (Exception e) {
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IllegalStateException("cannot reach NATS with JetStream at " + redact(natsUrl) + " ("
+          + redact(String.valueOf(e.getMessage())) + "): start it with bin/services, or point FRAISEQL_TEST_NATS_URL at one");
+    }
+    try (Connection c = connect(jdbcUrl)) {
+      c.isValid(2);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot reach PostgreSQL (" + redact(String.valueOf(e.getMessage()))
+          + "): start it with bin/services, or point FRAISEQL_TEST_PG_URL at one");
+    }
+  }
+
+  /** {@code text} with any {@code user:password@} of a URL and any query string replaced by {@code ***}. */
+  public static String redact(String text) {
+    return text.replaceAll("//[^/@\\s]+@", "//***@").replaceAll("\\?[^\\s\\]]*", "?***");
+  }
+
   /** {@code url} with {@code currentSchema=schema}: unqualified names resolve in that schema. */
   public static String inSchema(String jdbcUrl, String schema) {
     return jdbcUrl + (jdbcUrl.contains("?") ? "&" : "?") + "currentSchema=" + schema;
