@@ -453,17 +453,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
       }
       List<String> known = new ArrayList<>(p.get().settingKeys());
       known.addAll(List.of("nats_url", "redis_url", "database_url"));
-      Settings settings = cfg.backendSettings();
-      if (!name.equals(cfg.backend())) {
-        // a store backend beside the main one (idempotency_store, dead_letter_store, effectively-once on
-        // postgres): it gets the connection URLs only; the main backend's own keys are not its business
-        Settings.Builder urls = Settings.builder(settings.location());
-        for (String k : List.of("nats_url", "redis_url", "database_url")) {
-          Settings from = settings;
-          settings.value(k).ifPresent(v -> urls.put(k, v, from.location(k)));
-        }
-        settings = urls.build();
-      }
+      Settings settings = cfg.backendSettings(name);
       problems.addAll(settings.unknownKeys(known));
       try {
         Backend b = p.get().create(new BackendContextImpl(spec, settings, scheduler));

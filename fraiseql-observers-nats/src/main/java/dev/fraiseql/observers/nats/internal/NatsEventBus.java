@@ -62,7 +62,7 @@ public final class NatsEventBus implements EventBus {
     });
     connector.onReconnect(() -> {
       if (!closed) {
-        maintenance.execute(this::ensureStream);
+        runMaintenance(this::ensureStream);
         subscriptions.forEach(PullSubscription::verifyConsumer);
       }
     });
@@ -86,21 +86,27 @@ public final class NatsEventBus implements EventBus {
     return settings;
   }
 
+  private void runMaintenance(Runnable task) {
+    try {
+      maintenance.execute(task);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      log.debug("NATS bus closed: maintenance task dropped");
+    }
+  }
+
   private void ensureStream() {
     connector.now().ifPresent(this::ensureStream);
   }
 
   private void ensureStream(NatsConnector.Live live) {
-    {
-      try {
-        streams.ensure(live.management());
-      } catch (JetStreamApiException e) {
-        log.error("[observer] cannot check JetStream stream {}: {} (is JetStream enabled on the server? start it "
-            + "with -js)", settings.stream, e.getMessage());
-      } catch (Exception e) {
-        log.warn("[observer] cannot check JetStream stream {} now: {}; checking again after reconnecting",
-            settings.stream, NatsConnector.describe(e));
-      }
+    try {
+      streams.ensure(live.management());
+    } catch (JetStreamApiException e) {
+      log.error("[observer] cannot check JetStream stream {}: {} (is JetStream enabled on the server? start it "
+          + "with -js)", settings.stream, e.getMessage());
+    } catch (Exception e) {
+      log.warn("[observer] cannot check JetStream stream {} now: {}; checking again after reconnecting",
+          settings.stream, NatsConnector.describe(e));
     }
   }
 
@@ -193,7 +199,7 @@ public final class NatsEventBus implements EventBus {
     }
     if (text.contains("503") || text.toLowerCase().contains("no responders")) {
       if (settings.autoCreateStream && streams.configuredFor(message.subject())) {
-        maintenance.execute(this::ensureStream);
+        runMaintenance(this::ensureStream);
       }
       return new ObserverException("no JetStream stream captures subject " + message.subject() + ": "
           + (streams.configuredFor(message.subject())

@@ -99,7 +99,7 @@ final class PullSubscription implements BusSubscription {
   private void run() {
     long backoff = 200;
     int failures = 0;
-    while (!closed) {
+    while (!closed && !bus.connector().isClosed()) {
       try {
         Optional<NatsConnector.Live> live = bus.connector().await(bus.settings().fetchWait);
         if (live.isEmpty()) {
