@@ -72,6 +72,11 @@ public final class RunNamespace {
         .claimTtl(config.claimTtl())
         .idempotencyStore(config.idempotencyStore().orElse(null))
         .deadLetterStore(config.deadLetterStore().orElse(null));
+    for (String other : List.of("in-memory", "nats", "redis", "postgres", "webhook")) {
+      if (!other.equals(config.backend())) {
+        b.backendTable(other, config.backendSettings(other)); // store backends keep their [observers.<name>] keys
+      }
+    }
     for (HandlerConfig h : config.handlers()) {
       if (h.settings().has("subject")) {
         h = h.toBuilder().settings(h.settings().with("subject", subject(h.settings().string("subject").orElseThrow())))

@@ -69,6 +69,7 @@ class RunNamespaceTest {
       assertThat(b.settings().asMap()).isEqualTo(a.settings().asMap()).containsKeys("action", "url");
     }
     assertThat(moved.deadLetterStore()).contains("postgres");
+    assertThat(moved.backendSettings("postgres").asMap()).isEqualTo(original.backendSettings("postgres").asMap());
     assertThat(List.of(NS.subject("x.y"), NS.prefix(), NS.stream()))
         .containsExactly("choreo_ab12cd.x.y", "choreo_ab12cd", "CHOREO_AB12CD");
   }
