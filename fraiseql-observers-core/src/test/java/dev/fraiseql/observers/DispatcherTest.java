@@ -431,4 +431,24 @@ class DispatcherTest {
     held.forEach(f -> f.complete(ActionResult.delivered()));
     Await.until(Duration.ofSeconds(20), () -> engine.inFlight() == 0);
   }
+
+  @Test
+  void aDuplicateArrivingWhileTheOriginalRunsWaitsWithoutSpendingItsBudget() {
+    CompletableFuture<ActionResult> original = new CompletableFuture<>();
+    scripted.behave("billing", d -> original);
+    ObserverEngine engine = virtualEngine(ObserversConfig.builder().checkpointStrategy(CheckpointStrategy.EFFECTIVELY_ONCE)
+        .handler(handler("billing", retry(2, BackoffStrategy.FIXED).attemptTimeout(Duration.ofHours(1)).build())).build());
+    ObservedEvent e = userCreated();
+    Dispatch first = engine.onCommit(e);
+    Dispatch duplicate = engine.onCommit(e);
+    time.advance(Duration.ofMinutes(4)); // many "busy" checks, well past a 2-attempt budget, within the claim TTL
+    assertThat(duplicate.completion().toCompletableFuture().isDone()).isFalse();
+    assertThat(engine.deadLetters().count()).isZero();
+    assertThat(scripted.seen("billing")).hasSize(1);
+    original.complete(ActionResult.delivered("ok"));
+    time.advance(Duration.ofSeconds(2));
+    assertThat(first.completion().toCompletableFuture().join().get(0).status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+    assertThat(duplicate.completion().toCompletableFuture().join().get(0).status()).isEqualTo(DeliveryOutcome.Status.DUPLICATE);
+    assertThat(scripted.seen("billing")).hasSize(1);
+  }
 }

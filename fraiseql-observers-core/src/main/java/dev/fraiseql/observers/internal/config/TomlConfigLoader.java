@@ -86,7 +86,7 @@ public final class TomlConfigLoader {
   private static final List<String> ACTION_KEYS = concat(List.of("type", "name", "condition"), RETRY_KEYS,
       SYNC_KEYS, TARGET_KEYS);
   private static final List<String> SUBSCRIBE_KEYS = concat(List.of("subject", "handler", "durable", "condition"),
-      RETRY_KEYS);
+      RETRY_KEYS, TARGET_KEYS);
   private static final List<String> OPERATIONS = List.of("INSERT", "UPDATE", "DELETE");
   private static final List<String> BACKOFFS = List.of("exponential", "linear", "fixed");
   private static final Pattern SQL_IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
@@ -809,6 +809,7 @@ public final class TomlConfigLoader {
     Optional<String> condition = readCondition(s, "condition");
     RetryPolicy retry = readRetry(s, RetryPolicy.ofDefaults());
     Settings.Builder settings = Settings.builder(s.location);
+    readTarget(s, settings); // a subscription with action = "webhook" takes webhook_url / url_env like a handler
     for (String k : s.passOn(SUBSCRIBE_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {

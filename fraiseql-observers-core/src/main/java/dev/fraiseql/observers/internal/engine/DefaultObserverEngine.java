@@ -116,7 +116,8 @@ public final class DefaultObserverEngine implements ObserverEngine {
         }
       }
       if (!problems.isEmpty()) {
-        throw new ObserverConfigException(cfg.source(), problems);
+        // a provider may report a key the engine already reported: each problem once
+        throw new ObserverConfigException(cfg.source(), List.copyOf(new java.util.LinkedHashSet<>(problems)));
       }
       Router router = new Router(handlers, triggers);
       List<BusSubscription> open = new ArrayList<>();

@@ -930,4 +930,14 @@ class TomlConfigLoaderTest {
     assertThat(e.getMessage()).isEqualTo("fraiseql.toml:5:1: `nats_url` is set both in [observers] and in"
         + " [observers.nats] — keep only one of them");
   }
+
+  @Test
+  void aSubscriptionForwardingToAWebhookTakesWebhookUrlLikeAHandler() {
+    ObserversConfig c = load("[[observers.subscribe]]\nsubject = \"fraiseql.order.created\"\nhandler = \"confirm\"\n"
+        + "action = \"webhook\"\nwebhook_url = \"${STRIPE_WEBHOOK_URL}\"\n");
+    dev.fraiseql.observers.config.SubscriptionConfig sub = c.subscriptions().get(0);
+    assertThat(sub.settings().string("url")).contains("https://stripe-bridge/hooks");
+    assertThat(sub.settings().has("webhook_url")).isFalse();
+    assertThat(sub.settings().string("action")).contains("webhook");
+  }
 }
