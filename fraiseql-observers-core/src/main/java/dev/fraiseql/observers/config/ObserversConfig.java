@@ -90,12 +90,11 @@ public final class ObserversConfig {
     this.idempotencyStore = b.idempotencyStore;
     this.deadLetterStore = b.deadLetterStore;
     this.backendTables = java.util.Map.copyOf(b.backendTables);
-    List<String> seen = new ArrayList<>();
+    java.util.Set<String> seen = new java.util.HashSet<>();
     for (HandlerConfig h : handlers) {
-      if (seen.contains(h.name())) {
+      if (!seen.add(h.name())) {
         throw new IllegalArgumentException("two handlers are named " + h.name() + ": handler names must be unique");
       }
-      seen.add(h.name());
     }
   }
 

@@ -17,12 +17,12 @@ import java.util.concurrent.TimeUnit;
 final class Attempts {
   private Attempts() {}
 
+  @SuppressWarnings("unchecked")
   static CompletableFuture<ActionResult> run(Action action, Delivery delivery, Duration timeout,
       ScheduledExecutorService scheduler) {
-    CompletableFuture<ActionResult> result = new CompletableFuture<>();
-    ScheduledFuture<?> timer = scheduler.schedule(
-        () -> result.complete(ActionResult.retry("timed out after " + timeout.toMillis() + "ms")),
-        timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (action instanceof JavaHandlerAction) {
+      return runBlocking(action, delivery, timeout, scheduler);
+    }
     CompletionStage<ActionResult> stage;
     try {
       stage = action.execute(delivery);
@@ -32,10 +32,46 @@ final class Attempts {
     } catch (Throwable t) {
       stage = CompletableFuture.failedFuture(t);
     }
+    if (stage instanceof CompletableFuture && ((CompletableFuture<ActionResult>) stage).isDone()) {
+      // answered synchronously (a Java handler, a cached result): no timer to arm and cancel
+      CompletableFuture<ActionResult> done = (CompletableFuture<ActionResult>) stage;
+      try {
+        ActionResult r = done.join();
+        return CompletableFuture.completedFuture(r != null ? r : ActionResult.failed("action returned no result"));
+      } catch (RuntimeException ex) {
+        return CompletableFuture.completedFuture(fromThrowable(ex));
+      }
+    }
+    CompletableFuture<ActionResult> result = new CompletableFuture<>();
+    ScheduledFuture<?> timer = scheduler.schedule(
+        () -> result.complete(ActionResult.retry("timed out after " + timeout.toMillis() + "ms")),
+        timeout.toMillis(), TimeUnit.MILLISECONDS);
     stage.whenComplete((r, ex) -> {
       timer.cancel(false);
       result.complete(r != null ? r : fromThrowable(ex));
     });
+    return result;
+  }
+
+  /**
+   * A host handler runs on the calling thread and may block: its timer is armed first, so a handler
+   * that hangs still ends its attempt (as a retryable timeout) after {@code timeout}. The thread itself
+   * is not interrupted.
+   */
+  private static CompletableFuture<ActionResult> runBlocking(Action action, Delivery delivery, Duration timeout,
+      ScheduledExecutorService scheduler) {
+    CompletableFuture<ActionResult> result = new CompletableFuture<>();
+    ScheduledFuture<?> timer = scheduler.schedule(
+        () -> result.complete(ActionResult.retry("timed out after " + timeout.toMillis() + "ms")),
+        timeout.toMillis(), TimeUnit.MILLISECONDS);
+    ActionResult r;
+    try {
+      r = action.execute(delivery).toCompletableFuture().join();
+    } catch (Throwable t) {
+      r = fromThrowable(t);
+    }
+    timer.cancel(false);
+    result.complete(r);
     return result;
   }
 

@@ -27,8 +27,9 @@ final class DeliveryTask {
   private final Runtime rt;
   final HandlerRuntime handler;
   final ObservedEvent event;
-  private final byte[] payload;
-  private final String key;
+  /** Serialized and keyed lazily, on the worker: a Java handler reads neither. */
+  private byte[] payload;
+  private String key;
   private final Runnable onEnd;
   final CompletableFuture<DeliveryOutcome> outcome = new CompletableFuture<>();
   private final List<AttemptRecord> attempts = new ArrayList<>();
@@ -43,8 +44,6 @@ final class DeliveryTask {
     this.rt = rt;
     this.handler = handler;
     this.event = event;
-    this.payload = EventInternals.payload(event);
-    this.key = Delivery.keyOf(event, handler.name());
     this.onEnd = onEnd;
   }
 
@@ -111,16 +110,28 @@ final class DeliveryTask {
   private void execute(int n, boolean claimed) {
     Instant startedAt = rt.clock.instant();
     long t0 = System.nanoTime();
-    try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-      if (rt.log().isDebugEnabled()) {
-        rt.log().debug("[observer] {}: dispatching {}{}{}", handler.name(), handler.action().describe(),
-            n > 1 ? " (attempt " + n + "/" + handler.retry().maxAttempts() + ")" : "", Runtime.req(event));
+    if (rt.log().isDebugEnabled() || !rt.listeners.isEmpty()) {
+      try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
+        if (rt.log().isDebugEnabled()) {
+          rt.log().debug("[observer] {}: dispatching {}{}{}", handler.name(), handler.action().describe(),
+              n > 1 ? " (attempt " + n + "/" + handler.retry().maxAttempts() + ")" : "", Runtime.req(event));
+        }
+        rt.listeners.attemptStarted(event, handler.name(), n);
       }
-      rt.listeners.attemptStarted(event, handler.name(), n);
+    }
+    if (payload == null) {
+      payload = EventInternals.payload(event);
+      key = Delivery.keyOf(event, handler.name());
     }
     Delivery delivery = new Delivery(event, handler.name(), n, payload, key);
-    Attempts.run(handler.action(), delivery, handler.retry().attemptTimeout(), rt.scheduler)
-        .thenAcceptAsync(r -> onResult(n, startedAt, System.nanoTime() - t0, r, claimed), rt.safeExecutor);
+    CompletableFuture<ActionResult> attemptResult =
+        Attempts.run(handler.action(), delivery, handler.retry().attemptTimeout(), rt.scheduler);
+    if (attemptResult.isDone()) {
+      // the action answered on this (worker) thread: no second hop through the executor
+      onResult(n, startedAt, System.nanoTime() - t0, attemptResult.join(), claimed);
+    } else {
+      attemptResult.thenAcceptAsync(r -> onResult(n, startedAt, System.nanoTime() - t0, r, claimed), rt.safeExecutor);
+    }
   }
 
   private void onResult(int n, Instant startedAt, long elapsedNanos, ActionResult r, boolean claimed) {
@@ -141,8 +152,8 @@ final class DeliveryTask {
           }
         });
       }
-      try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-        if (rt.log().isDebugEnabled()) {
+      if (rt.log().isDebugEnabled()) {
+        try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
           rt.log().debug("[observer] {}: completed in {}ms{}{}", handler.name(), elapsed.toMillis(),
               r.detail().isEmpty() ? "" : " (" + r.detail() + ")", Runtime.req(event));
         }
