@@ -79,7 +79,9 @@ final class Section {
   }
 
   void typeProblem(String key, String expected, Object got, String example) {
-    problem(key, "`" + key + "` must be " + expected + ", not " + describe(got), "write it as " + example);
+    boolean quoted = got instanceof String && !expected.equals("a string") && !expected.equals("a table");
+    problem(key, "`" + key + "` must be " + expected + ", not " + describe(got),
+        (quoted ? "remove the quotes: " : "write it as ") + example);
   }
 
   static String describe(Object v) {
