@@ -77,6 +77,7 @@ public final class Ratios {
   static List<BenchCase> cases() {
     List<BenchCase> all = new ArrayList<>();
     all.add(new CoreCase());
+    all.add(new WebhookCase());
     all.add(new MemoryCase());
     return all;
   }
