@@ -36,6 +36,8 @@ public final class Ratios {
     setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     setIfAbsent("org.slf4j.simpleLogger.log.dev.fraiseql.observers", "error");
     setIfAbsent("org.slf4j.simpleLogger.log.io.nats", "error");
+    // The JDK HttpServer receiver otherwise leaves Nagle on: every small response waits for a delayed ACK (~40 ms).
+    setIfAbsent("sun.net.httpserver.nodelay", "true");
   }
 
   private Ratios() {}
