@@ -50,7 +50,7 @@ final class MemoryCase implements BenchCase {
   }
 
   private Row runWith(Options o, String policy) throws Exception {
-    long n = o.count(1_000_000, 5_000);
+    long n = o.count(1_000_000, 2_000);
     int bound = o.smoke() ? 100 : BOUND;
     ObservedEvent[] ring = Payload.ring(4096);
     int mask = ring.length - 1;
