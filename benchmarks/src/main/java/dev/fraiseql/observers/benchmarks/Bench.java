@@ -24,6 +24,30 @@ final class Bench {
   interface Side {
     /** Runs n operations; returns what the receiver counted for them (must equal n). Timed by the caller. */
     long run(long n) throws Exception;
+
+    /** Untimed preparation before each run (truncating a table, deleting a stream). */
+    default void prepare() throws Exception {}
+  }
+
+  /** Untimed work before a run. */
+  @FunctionalInterface
+  interface Prepare {
+    void run() throws Exception;
+  }
+
+  /** A side with an untimed preparation step before each run. */
+  static Side prepared(Prepare prepare, Side side) {
+    return new Side() {
+      @Override
+      public long run(long n) throws Exception {
+        return side.run(n);
+      }
+
+      @Override
+      public void prepare() throws Exception {
+        prepare.run();
+      }
+    };
   }
 
   /** The medians of alternating rounds, and the totals counted. */
@@ -72,6 +96,17 @@ final class Bench {
     }
   }
 
+  /** Waits until {@code done} holds, polling every 20 ms (for checks that cost a round trip). */
+  static void awaitSlowly(Duration timeout, BooleanSupplier done, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!done.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("timed out after " + timeout.toSeconds() + "s waiting for " + what);
+      }
+      LockSupport.parkNanos(20_000_000);
+    }
+  }
+
   /** Waits until {@code counter} reaches {@code target}; throws with the count reached at the deadline. */
   static long awaitCount(Duration timeout, LongSupplier counter, long target, String what) {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -92,7 +127,9 @@ final class Bench {
    */
   static Comparison compare(Options o, long n, Side ours, Side raw) throws Exception {
     long warm = o.warmup(n);
+    ours.prepare();
     check("warm-up (ours)", warm, ours.run(warm));
+    raw.prepare();
     check("warm-up (raw)", warm, raw.run(warm));
     double[] a = new double[o.rounds()];
     double[] b = new double[o.rounds()];
@@ -120,6 +157,7 @@ final class Bench {
 
   /** Runs one side once; returns {elapsed nanos, received}. */
   static long[] timed(Side side, long n) throws Exception {
+    side.prepare();
     System.gc();
     long t0 = System.nanoTime();
     long got = side.run(n);
