@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs deliveries that touch every secret (URL credentials and query token, an Authorization header,
- * a signing secret, a Slack hook path) through the engine with DEBUG logging captured from stderr
+ * a signing secret, a Slack hook path) through the engine with TRACE logging captured from stderr
  * (slf4j-simple), through retries, a redirect, a dead letter and config errors, and checks that none of
  * them appears in the logs, the outcomes, the dead letters or the exception messages.
  */
@@ -97,7 +97,7 @@ class NoSecretsInLogsIT {
     String logs = captured.toString(StandardCharsets.UTF_8);
     original.print(logs);
     assertThat(logs).contains("[observer] welcome-email: dispatching webhook to http://***@127.0.0.1:")
-        .contains("/hooks/fraiseql?***").contains("slack to http://127.0.0.1:").contains("dead-lettered")
+        .contains("/hooks/fraiseql?***").contains("POST http://***@127.0.0.1:").contains("slack to http://127.0.0.1:").contains("dead-lettered")
         .contains("HTTP 500: no such hook ***").contains("HTTP 401: Authorization: ***");
     texts.add(logs);
     String all = String.join("\n", texts);

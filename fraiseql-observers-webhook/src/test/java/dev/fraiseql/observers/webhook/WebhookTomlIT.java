@@ -172,4 +172,66 @@ class WebhookTomlIT {
           assertThat(m).contains("CRM_SIGNING_SECRET").contains("fraiseql.toml:7:");
         });
   }
+
+  @Test
+  void theReadmeExampleLoadsAndRuns() throws Exception {
+    String readme = java.nio.file.Files.readString(java.nio.file.Path.of("README.md"));
+    int start = readme.indexOf("```toml\n") + "```toml\n".length();
+    String toml = readme.substring(start, readme.indexOf("```", start));
+    try (Receiver receiver = new Receiver()) {
+      String secret = "whsec_" + java.util.Base64.getEncoder().encodeToString("0123456789abcdef0123456789abcdef".getBytes());
+      Map<String, String> env = Map.of(
+          "WELCOME_EMAIL_SERVICE_URL", receiver.uri("/email").toString(),
+          "CRM_WEBHOOK_URL", "http://localhost:" + receiver.port() + "/crm",
+          "CRM_TOKEN", "t0k3n-value",
+          "CRM_SIGNING_SECRET", secret,
+          "CRM_SIGNING_SECRET_OLD", secret,
+          "SLACK_SIGNUPS_WEBHOOK_URL", receiver.uri("/services/T/B/K").toString());
+      try (ObserverEngine engine = ObserverEngine.builder().config(toml, "README.md").env(env).build()) {
+        List<DeliveryOutcome> outcomes = commit(engine);
+        assertThat(outcomes).extracting(DeliveryOutcome::handler).containsExactly("crm-sync", "signup-slack", "welcome-email");
+        // crm-sync is egress = "strict" and its URL resolves to loopback: refused, never sent.
+        assertThat(outcomes.get(0).status()).isEqualTo(DeliveryOutcome.Status.DEAD_LETTERED);
+        assertThat(outcomes.get(0).detail()).contains("egress refused").contains("loopback");
+        assertThat(outcomes.get(1).status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+        assertThat(outcomes.get(2).status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+        assertThat(receiver.requests()).extracting(Receiver.Request::path).containsExactlyInAnyOrder("/email", "/services/T/B/K");
+      }
+    }
+  }
+
+  @Test
+  void theBackendTableSetsTheDefaultEgress() throws Exception {
+    try (Receiver receiver = new Receiver()) {
+      String toml = """
+          [observers]
+          backend = "webhook"
+
+          [observers.webhook]
+          egress = "strict"
+
+          [[observers.handlers]]
+          name = "tenant-hook"
+          event = "user.created"
+          action = "webhook"
+          webhook_url = "${TENANT_URL}"
+
+          [[observers.handlers]]
+          name = "internal-hook"
+          event = "user.created"
+          action = "webhook"
+          webhook_url = "${TENANT_URL}"
+          egress = "default"
+          """;
+      try (ObserverEngine engine = ObserverEngine.builder().config(toml, "fraiseql.toml")
+          .env(Map.of("TENANT_URL", "http://localhost:" + receiver.port() + "/t")).build()) {
+        List<DeliveryOutcome> outcomes = commit(engine);
+        assertThat(outcomes).extracting(DeliveryOutcome::handler).containsExactly("internal-hook", "tenant-hook");
+        assertThat(outcomes.get(0).status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+        assertThat(outcomes.get(1).status()).isEqualTo(DeliveryOutcome.Status.DEAD_LETTERED);
+        assertThat(outcomes.get(1).detail()).contains("egress refused");
+        assertThat(receiver.requests()).hasSize(1);
+      }
+    }
+  }
 }

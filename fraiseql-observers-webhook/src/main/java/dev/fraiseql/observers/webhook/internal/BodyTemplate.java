@@ -76,9 +76,10 @@ final class BodyTemplate {
    */
   static BodyTemplate compile(Settings settings, String key, Syntax syntax, String handler) {
     String text = settings.string(key).orElseThrow();
-    if (syntax == Syntax.JSON && (text.contains("{{{") || text.contains("{{&"))) {
+    if (syntax == Syntax.JSON && (text.contains("{{{") || text.contains("{{&") || text.contains("{{="))) {
       throw problem(settings, key, "`" + key + "` of handler " + handler
-          + " uses an unescaped tag ({{{...}}} or {{&...}}), which could let a field value inject JSON",
+          + " uses an unescaped tag ({{{...}}} or {{&...}}) or changes the delimiters ({{=...=}}),"
+          + " which could let a field value inject JSON",
           "use {{...}}: strings are JSON-escaped (write the quotes around them in the template), "
               + "objects and arrays are inserted as JSON");
     }
@@ -148,7 +149,9 @@ final class BodyTemplate {
   /** Null when {@code s} is one valid JSON value; otherwise where it breaks (no content quoted). */
   private static String jsonError(String s) {
     try (com.fasterxml.jackson.core.JsonParser p = MAPPER.getFactory().createParser(s)) {
-      MAPPER.readTree(p);
+      if (MAPPER.readTree(p) == null) {
+        return "the body is empty";
+      }
       if (p.nextToken() != null) {
         return "unexpected content after the JSON value at line " + p.currentLocation().getLineNr()
             + ", column " + p.currentLocation().getColumnNr();

@@ -164,8 +164,9 @@ final class HttpEndpoint implements AutoCloseable {
       } catch (RuntimeException e) {
         r = ActionResult.retry("unexpected " + e.getClass().getSimpleName());
       }
-      if (LOG.isDebugEnabled()) {
-        LOG.debug("[observer] {}: {} {} → {} in {}ms", handler, method, redacted, r,
+      if (LOG.isTraceEnabled()) {
+        // TRACE: the engine already logs each outcome at DEBUG in the seeds' shape; this adds the HTTP view.
+        LOG.trace("[observer] {}: {} {} → {} in {}ms", handler, method, redacted, r,
             TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
       }
       result.complete(r);

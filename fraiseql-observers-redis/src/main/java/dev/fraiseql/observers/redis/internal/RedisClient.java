@@ -1,0 +1,111 @@
+package dev.fraiseql.observers.redis.internal;
+
+import java.time.Duration;
+import java.util.function.Function;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+
+/**
+ * The connection pool, opened lazily on first use (creating a backend only for its stores, or
+ * starting the host while Redis is down, never connects). Thread-safe.
+ *
+ * <p>The socket read timeout is {@code timeout_ms + block_ms}, so that a blocking XREADGROUP never
+ * times out on the client side first. Broken connections are discarded by the pool; the next borrow
+ * opens a fresh one, which is how every component reconnects after a Redis restart.
+ */
+public final class RedisClient implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(RedisClient.class);
+
+  private final RedisSettings settings;
+  private final String clientName;
+  private volatile JedisPooled pooled;
+  private volatile boolean closed;
+
+  public RedisClient(RedisSettings settings, String clientName) {
+    this.settings = settings;
+    this.clientName = clientName;
+  }
+
+  public RedisSettings settings() {
+    return settings;
+  }
+
+  /** The pool, created on first call. */
+  public JedisPooled pool() {
+    JedisPooled p = pooled;
+    if (p != null) {
+      return p;
+    }
+    synchronized (this) {
+      if (closed) {
+        throw new IllegalStateException("the redis backend is closed");
+      }
+      if (pooled == null) {
+        RedisUrl url = settings.url();
+        int timeout = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
+        int read = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis() + settings.block().toMillis());
+        DefaultJedisClientConfig.Builder cfg = DefaultJedisClientConfig.builder()
+            .connectionTimeoutMillis(timeout)
+            .socketTimeoutMillis(read)
+            .blockingSocketTimeoutMillis(read)
+            .database(url.database())
+            .ssl(url.tls())
+            .clientName(clientName);
+        url.user().ifPresent(cfg::user);
+        url.password().ifPresent(cfg::password);
+        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+        pool.setMaxTotal(settings.poolMaxTotal());
+        pool.setMaxIdle(settings.poolMaxTotal());
+        pool.setMinIdle(0);
+        pool.setMaxWait(settings.timeout());
+        pool.setTestWhileIdle(true);
+        pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
+        pool.setJmxEnabled(false);
+        pooled = new JedisPooled(pool, new HostAndPort(url.host(), url.port()), cfg.build());
+        LOG.debug("[observer] redis pool for {} opened (max {} connections)", url.redacted(), settings.poolMaxTotal());
+      }
+      return pooled;
+    }
+  }
+
+  /**
+   * Runs an idempotent command, once more on a broken connection (a pooled connection left over from
+   * before a Redis restart fails once; the pool then opens a fresh one).
+   */
+  public <T> T idempotent(Function<JedisPooled, T> command) {
+    JedisPooled p = pool();
+    try {
+      return command.apply(p);
+    } catch (JedisConnectionException e) {
+      return command.apply(p);
+    }
+  }
+
+  /** Where it connects, without credentials. */
+  public String where() {
+    return settings.url().redacted();
+  }
+
+  @Override
+  public void close() {
+    JedisPooled p;
+    synchronized (this) {
+      closed = true;
+      p = pooled;
+      pooled = null;
+    }
+    if (p != null) {
+      try {
+        p.close();
+      } catch (RuntimeException e) {
+        LOG.debug("[observer] closing the redis pool for {}: {}", where(), e.toString());
+      }
+    }
+  }
+}
