@@ -81,6 +81,7 @@ public final class Ratios {
     all.add(new CoreCase());
     all.add(new WebhookCase());
     all.add(new RedisCase());
+    all.add(new PgCase());
     all.add(new MemoryCase());
     return all;
   }
