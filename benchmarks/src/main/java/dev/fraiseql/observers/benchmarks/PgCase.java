@@ -4,6 +4,8 @@ import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.pg.PgOutbox;
 import dev.fraiseql.observers.pg.PgOutboxRelay;
+import dev.fraiseql.observers.pg.internal.PgUrl;
+import dev.fraiseql.observers.pg.internal.SimplePgPool;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -189,7 +191,8 @@ final class PgCase implements BenchCase {
   private Row relay(Options o, String url, String schema, Connection admin) throws Exception {
     long n = o.count(20_000, 200);
     PgOutbox outbox = PgOutbox.forTable(schema + ".relay_outbox");
-    PGSimpleDataSource ds = dataSource(url);
+    // a pooled DataSource, as a production host passes (the pg module's own pool, as behind database_url)
+    SimplePgPool ds = new SimplePgPool(PgUrl.parse(url), 4, Duration.ofSeconds(10));
     outbox.createTable(ds);
     exec(admin, "CREATE TABLE " + schema + ".raw_outbox (LIKE " + schema + ".relay_outbox INCLUDING ALL)");
     String rawInsert = "INSERT INTO " + schema + ".raw_outbox (event_id, event) VALUES (?, ?::jsonb)";
@@ -237,6 +240,7 @@ final class PgCase implements BenchCase {
       for (Connection c : conns) {
         c.close();
       }
+      ds.close();
     }
   }
 
