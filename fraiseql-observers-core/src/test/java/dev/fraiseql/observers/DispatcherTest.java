@@ -404,15 +404,13 @@ class DispatcherTest {
 
   @Test
   void aMillionCommitsAgainstASlowHandlerStayWithinTheBound() {
-    CountDownLatch gate = new CountDownLatch(1);
-    scripted.behave("slow", d -> CompletableFuture.supplyAsync(() -> {
-      try {
-        gate.await(30, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      return ActionResult.delivered();
-    }));
+    // The slow handler's attempts stay pending until the loop ends; then all of them complete.
+    java.util.Queue<CompletableFuture<ActionResult>> held = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    scripted.behave("slow", d -> {
+      CompletableFuture<ActionResult> f = new CompletableFuture<>();
+      held.add(f);
+      return f;
+    });
     ObserverEngine engine = realEngine(ObserversConfig.builder().maxInFlight(1_000).overflowPolicy(OverflowPolicy.DEAD_LETTER)
         .deadLetterCapacity(1_000)
         .handler(handler("slow", retry(1, BackoffStrategy.FIXED).attemptTimeout(Duration.ofMinutes(5)).build())).build());
@@ -427,7 +425,8 @@ class DispatcherTest {
     assertThat(maxSeen).isLessThanOrEqualTo(1_000);
     assertThat(engine.inFlight()).isEqualTo(1_000);
     assertThat(engine.deadLetters().count()).as("dead letters kept in memory are bounded too").isEqualTo(1_000);
-    gate.countDown();
+    assertThat(held).hasSize(1_000);
+    held.forEach(f -> f.complete(ActionResult.delivered()));
     Await.until(Duration.ofSeconds(20), () -> engine.inFlight() == 0);
   }
 }

@@ -65,6 +65,7 @@ public final class ObserversConfig {
   private final Duration claimTtl;
   private final String idempotencyStore;
   private final String deadLetterStore;
+  private final java.util.Map<String, Settings> backendTables;
 
   private ObserversConfig(Builder b) {
     this.source = b.source;
@@ -88,6 +89,7 @@ public final class ObserversConfig {
     this.claimTtl = b.claimTtl;
     this.idempotencyStore = b.idempotencyStore;
     this.deadLetterStore = b.deadLetterStore;
+    this.backendTables = java.util.Map.copyOf(b.backendTables);
     List<String> seen = new ArrayList<>();
     for (HandlerConfig h : handlers) {
       if (seen.contains(h.name())) {
@@ -156,6 +158,29 @@ public final class ObserversConfig {
     return backendSettings;
   }
 
+  /**
+   * The settings for backend {@code name}: for the configured {@link #backend()} the same as
+   * {@link #backendSettings()}; for another one (used only for its stores, e.g.
+   * {@code dead_letter_store = "redis"}) the {@code *_url} keys of {@code [observers]} plus its own
+   * {@code [observers.<name>]} table.
+   */
+  public Settings backendSettings(String name) {
+    if (name.equals(backend)) {
+      return backendSettings;
+    }
+    Settings own = backendTables.get(name);
+    if (own != null) {
+      return own;
+    }
+    Settings.Builder urls = Settings.builder(backendSettings.location());
+    for (String k : List.of("nats_url", "redis_url", "database_url")) {
+      if (backendSettings.has(k)) {
+        urls.put(k, backendSettings.value(k).orElseThrow(), backendSettings.location(k));
+      }
+    }
+    return urls.build();
+  }
+
   public CheckpointStrategy checkpointStrategy() {
     return checkpointStrategy;
   }
@@ -218,6 +243,7 @@ public final class ObserversConfig {
     Builder b = new Builder();
     b.idempotencyStore = idempotencyStore;
     b.deadLetterStore = deadLetterStore;
+    b.backendTables.putAll(backendTables);
     b.source = source;
     b.backend = backend;
     b.backendSettings = backendSettings;
@@ -258,8 +284,15 @@ public final class ObserversConfig {
     private Duration claimTtl = DEFAULT_CLAIM_TTL;
     private String idempotencyStore;
     private String deadLetterStore;
+    private final java.util.Map<String, Settings> backendTables = new java.util.LinkedHashMap<>();
 
     private Builder() {}
+
+    /** The settings of a backend other than the main one (its table plus the URL keys). */
+    public Builder backendTable(String name, Settings settings) {
+      backendTables.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(settings, "settings"));
+      return this;
+    }
 
     /** The backend whose idempotency store to use; null for automatic. */
     public Builder idempotencyStore(String backendName) {

@@ -304,7 +304,9 @@ public final class TomlConfigLoader {
         .ifPresent(v -> b.shutdownTimeout(Duration.ofMillis(v)));
     s.integer("claim_ttl_ms", 1, Long.MAX_VALUE, "claim_ttl_ms = 300000").ifPresent(v -> b.claimTtl(Duration.ofMillis(v)));
 
-    // one table per backend; the chosen backend's keys go to backendSettings
+    // one table per backend; the chosen backend's keys go to backendSettings, every backend's to
+    // backendTable(name) (a backend used only for its stores reads its own table)
+    Settings urlsOnly = backendSettings.build();
     Set<String> tables = new LinkedHashSet<>(KNOWN_BACKENDS);
     tables.add(backend);
     for (String name : tables) {
@@ -317,8 +319,12 @@ public final class TomlConfigLoader {
         continue;
       }
       Section bt = new Section(ctx, (TomlTable) t, "[observers." + name + "]", s.position(name));
+      Settings.Builder own = urlsOnly.toBuilder();
       for (String k : bt.orderedKeys()) {
         Object v = bt.settingsValue(k);
+        if (v != null && !(URL_KEYS.contains(k) && urlsOnly.has(k))) {
+          own.put(k, v, bt.loc(k));
+        }
         if (v != null && name.equals(backend)) {
           if (URL_KEYS.contains(k) && backendSettings.build().has(k)) {
             bt.problem(k, "`" + k + "` is set both in [observers] and in [observers." + name + "]",
@@ -328,6 +334,7 @@ public final class TomlConfigLoader {
           }
         }
       }
+      b.backendTable(name, own.build());
     }
     b.backendSettings(backendSettings.build());
   }

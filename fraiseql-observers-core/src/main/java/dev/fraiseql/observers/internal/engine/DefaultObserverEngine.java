@@ -453,7 +453,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
       }
       List<String> known = new ArrayList<>(p.get().settingKeys());
       known.addAll(List.of("nats_url", "redis_url", "database_url"));
-      Settings settings = cfg.backendSettings();
+      Settings settings = cfg.backendSettings(name);
       problems.addAll(settings.unknownKeys(known));
       try {
         Backend b = p.get().create(new BackendContextImpl(spec, settings, scheduler));

@@ -50,6 +50,14 @@ final class Stores {
       dls = main.deadLetterStore().orElse(null);
       deadLetterStoreName = cfg.backend();
     }
+    if (dls == null && pgConfigured(spec, res)) {
+      // the main backend keeps no dead letters (nats): PostgreSQL is configured, so keep them durable there
+      Backend pg = res.backend("postgres", problems);
+      if (pg != null) {
+        dls = pg.deadLetterStore().orElse(null);
+        deadLetterStoreName = "postgres";
+      }
+    }
     if (dls == null) {
       dls = new InMemoryDeadLetterStore(cfg.deadLetterCapacity());
       deadLetterStoreName = "memory (bounded by dead_letter_capacity=" + cfg.deadLetterCapacity() + ")";
@@ -72,8 +80,7 @@ final class Stores {
     if (idem == null && durableMain) {
       idem = main.idempotencyStore().orElse(null);
     }
-    if (idem == null && cfg.checkpointStrategy() == CheckpointStrategy.EFFECTIVELY_ONCE && res.hasBackendProvider("postgres")
-        && (cfg.backendSettings().has("database_url") || hasDataSource(spec))) {
+    if (idem == null && cfg.checkpointStrategy() == CheckpointStrategy.EFFECTIVELY_ONCE && pgConfigured(spec, res)) {
       Backend pg = res.backend("postgres", problems);
       if (pg != null) {
         idem = pg.idempotencyStore().orElse(null);
@@ -91,6 +98,12 @@ final class Stores {
           + "(or a DataSource) for the {} table, or set idempotency_store = \"redis\".", cfg.idempotencyTable());
     }
     this.idempotency = idem;
+  }
+
+  /** The pg module is on the classpath and has a database: database_url or a registered DataSource. */
+  private static boolean pgConfigured(EngineSpec spec, DefaultObserverEngine.Resources res) {
+    return res.hasBackendProvider("postgres")
+        && (spec.config().backendSettings().has("database_url") || hasDataSource(spec));
   }
 
   private static boolean hasDataSource(EngineSpec spec) {

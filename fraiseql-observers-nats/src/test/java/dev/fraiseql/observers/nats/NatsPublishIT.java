@@ -1,0 +1,190 @@
+package dev.fraiseql.observers.nats;
+
+import static dev.fraiseql.observers.nats.NatsTestSupport.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fraiseql.observers.MutationContext;
+import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.Operation;
+import dev.fraiseql.observers.nats.internal.NatsBackend;
+import dev.fraiseql.observers.spi.EventBus;
+import dev.fraiseql.observers.spi.OutboundMessage;
+import dev.fraiseql.observers.spi.PermanentFailureException;
+import dev.fraiseql.observers.spi.PublishAck;
+import io.nats.client.Connection;
+import io.nats.client.Message;
+import io.nats.client.Subscription;
+import io.nats.client.api.StreamInfo;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class NatsPublishIT {
+  private final String id = NatsTestSupport.unique();
+  private NatsBackend backend;
+
+  @AfterEach
+  void tearDown() {
+    if (backend != null) {
+      backend.close();
+    }
+    NatsTestSupport.deleteStream("S" + id);
+  }
+
+  private static ObservedEvent orderCreated() {
+    return ObservedEvent.builder()
+        .operation(Operation.INSERT).table("tb_order").mutation("createOrder")
+        .newRow(Map.of("id", "ord-1", "total", 42))
+        .context(MutationContext.builder().userId("user-7").tenantId("tenant-3").requestId("req_01HV3KQBN7").build())
+        .build();
+  }
+
+  @Test
+  void publishesTheEventJsonWithHeadersAndCompletesOnTheServerAck() throws Exception {
+    backend = NatsTestSupport.backend(NatsTestSupport.settingsFor(id));
+    EventBus bus = backend.bus();
+    String subject = "t" + id + ".order.created";
+    ObservedEvent event = orderCreated();
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      Subscription sub = plain.subscribe(subject);
+      plain.flush(Duration.ofSeconds(2));
+      assertThat(await(Duration.ofSeconds(10), () -> backend.bus() != null && publishable(bus, subject))).isTrue();
+
+      PublishAck ack = bus.publish(OutboundMessage.forEvent(subject, event)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+      assertThat(ack.subject()).isEqualTo(subject);
+      assertThat(ack.duplicate()).isFalse();
+      Message m = sub.nextMessage(Duration.ofSeconds(5));
+      while (m != null && !event.id().toString().equals(m.getHeaders().getFirst(OutboundMessage.HEADER_EVENT_ID))) {
+        m = sub.nextMessage(Duration.ofSeconds(5));
+      }
+      assertThat(m).isNotNull();
+      assertThat(new String(m.getData(), StandardCharsets.UTF_8)).isEqualTo(event.toJsonString());
+      assertThat(ObservedEvent.fromJson(m.getData()).id()).isEqualTo(event.id());
+      assertThat(m.getHeaders().getFirst(OutboundMessage.HEADER_TABLE)).isEqualTo("tb_order");
+      assertThat(m.getHeaders().getFirst(OutboundMessage.HEADER_OPERATION)).isEqualTo("INSERT");
+      assertThat(m.getHeaders().getFirst(OutboundMessage.HEADER_EVENT_NAME)).isEqualTo(event.name());
+      assertThat(m.getHeaders().getFirst(OutboundMessage.HEADER_USER_ID)).isEqualTo("user-7");
+      assertThat(m.getHeaders().getFirst(OutboundMessage.HEADER_TENANT_ID)).isEqualTo("tenant-3");
+      assertThat(m.getHeaders().getFirst(OutboundMessage.HEADER_REQUEST_ID)).isEqualTo("req_01HV3KQBN7");
+      assertThat(m.getHeaders().getFirst("Nats-Msg-Id")).isEqualTo(event.id() + ":" + subject);
+      StreamInfo info = plain.jetStreamManagement().getStreamInfo("S" + id,
+          io.nats.client.api.StreamInfoOptions.filterSubjects(subject));
+      assertThat(info.getStreamState().getSubjects()).hasSize(1);
+      assertThat(info.getStreamState().getSubjects().get(0).getCount()).isEqualTo(1);
+      assertThat(ack.position()).isEqualTo(Long.toString(info.getStreamState().getLastSequence()));
+    }
+  }
+
+  /** Waits for the connection and the stream: a probe publish on a separate subject. */
+  private static boolean publishable(EventBus bus, String subject) {
+    try {
+      bus.publish(new OutboundMessage(subject + ".probe", new byte[0], Map.of(), "probe")).toCompletableFuture()
+          .get(5, TimeUnit.SECONDS);
+      return true;
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  @Test
+  void aDuplicatePublishOfOneEventIsStoredOnce() throws Exception {
+    backend = NatsTestSupport.backend(NatsTestSupport.settingsFor(id));
+    EventBus bus = backend.bus();
+    String subject = "t" + id + ".order.created";
+    assertThat(await(Duration.ofSeconds(10), () -> publishable(bus, "t" + id + ".warmup"))).isTrue();
+    OutboundMessage message = OutboundMessage.forEvent(subject, orderCreated());
+
+    PublishAck first = bus.publish(message).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    PublishAck second = bus.publish(message).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    PublishAck third = bus.publish(OutboundMessage.forEvent(subject, orderCreated())).toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+
+    assertThat(first.duplicate()).isFalse();
+    assertThat(second.duplicate()).isTrue();
+    assertThat(second.position()).isEqualTo(first.position());
+    assertThat(third.duplicate()).isFalse();
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      StreamInfo info = plain.jetStreamManagement().getStreamInfo("S" + id);
+      assertThat(info.getStreamState().getSubjectCount()).isEqualTo(2); // warmup probe + order.created
+      assertThat(plain.jetStreamManagement().getStreamInfo("S" + id,
+          io.nats.client.api.StreamInfoOptions.filterSubjects(subject)).getStreamState().getSubjects().get(0).getCount())
+          .isEqualTo(2); // the first and third publish; the duplicate was not stored
+    }
+  }
+
+  @Test
+  void withoutAutoCreateAMissingStreamIsAClearErrorNamingTheSubject() throws Exception {
+    Map<String, Object> s = NatsTestSupport.settingsFor(id);
+    s.put("auto_create_stream", false);
+    backend = NatsTestSupport.backend(s);
+    EventBus bus = backend.bus();
+    String subject = "t" + id + ".order.created";
+    CompletableFuture<PublishAck>[] last = new CompletableFuture[1];
+    assertThat(await(Duration.ofSeconds(10), () -> {
+      last[0] = bus.publish(OutboundMessage.forEvent(subject, orderCreated())).toCompletableFuture();
+      try {
+        last[0].get(5, TimeUnit.SECONDS);
+        return true;
+      } catch (Exception e) {
+        return true;
+      }
+    })).isTrue();
+    assertThat(last[0]).isCompletedExceptionally();
+    try {
+      last[0].join();
+    } catch (CompletionException e) {
+      assertThat(e.getCause()).hasMessageContaining("no JetStream stream captures subject " + subject)
+          .hasMessageContaining("nats stream add S" + id)
+          .hasMessageContaining("auto_create_stream = true");
+    }
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      assertThat(plain.jetStreamManagement().getStreamNames()).doesNotContain("S" + id);
+    }
+  }
+
+  @Test
+  void aHostSuppliedOptionsIsUsedAndItsListenerStillHearsEvents() throws Exception {
+    java.util.List<io.nats.client.ConnectionListener.Events> heard = new java.util.concurrent.CopyOnWriteArrayList<>();
+    io.nats.client.Options options = new io.nats.client.Options.Builder().server(NatsTestSupport.URL)
+        .connectionListener((conn, type) -> heard.add(type)).build();
+    backend = new NatsBackend(dev.fraiseql.observers.nats.internal.NatsSettings.parse(
+        dev.fraiseql.observers.config.Settings.of("[observers.nats]", NatsTestSupport.settingsFor(id)),
+        v -> java.util.Optional.empty()), java.util.Optional.of(options));
+    PublishAck ack = backend.bus().publish(OutboundMessage.forEvent("t" + id + ".order.created", orderCreated()))
+        .toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(ack.duplicate()).isFalse();
+    assertThat(heard).contains(io.nats.client.ConnectionListener.Events.CONNECTED);
+  }
+
+  @Test
+  void aBadSubjectFailsPermanently() throws Exception {
+    backend = NatsTestSupport.backend(NatsTestSupport.settingsFor(id));
+    EventBus bus = backend.bus();
+    assertThat(await(Duration.ofSeconds(10), () -> publishable(bus, "t" + id + ".warmup"))).isTrue();
+    CompletableFuture<PublishAck> f = bus.publish(new OutboundMessage("bad subject", new byte[1], Map.of(), "x"))
+        .toCompletableFuture();
+    assertThat(f).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .havingCause().isInstanceOf(PermanentFailureException.class).withMessageContaining("bad subject");
+  }
+
+  @Test
+  void aServerThatIsDownDoesNotFailStartUpAndPublishesFailTheirAttempt() {
+    Map<String, Object> s = NatsTestSupport.settingsFor(id);
+    s.put("nats_url", "nats://127.0.0.1:4299");
+    s.put("publish_timeout_ms", 500L);
+    backend = NatsTestSupport.backend(s);
+    long start = System.nanoTime();
+    EventBus bus = backend.bus();
+    CompletableFuture<PublishAck> f = bus.publish(OutboundMessage.forEvent("t" + id + ".x", orderCreated()))
+        .toCompletableFuture();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(1));
+    assertThat(f).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+        .withMessageContaining("not connected to NATS at nats://127.0.0.1:4299");
+  }
+}
