@@ -80,6 +80,7 @@ public final class Ratios {
     List<BenchCase> all = new ArrayList<>();
     all.add(new CoreCase());
     all.add(new WebhookCase());
+    all.add(new NatsCase());
     all.add(new RedisCase());
     all.add(new PgCase());
     all.add(new MemoryCase());
