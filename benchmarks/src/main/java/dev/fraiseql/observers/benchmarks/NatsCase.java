@@ -41,7 +41,7 @@ final class NatsCase implements BenchCase {
 
   @Override
   public List<Row> run(Options o) throws Exception {
-    long n = o.count(100_000, 500);
+    long n = o.count(40_000, 500);
     String sfx = Servers.suffix();
     String stream = "BENCH_" + sfx.toUpperCase(java.util.Locale.ROOT);
     String prefix = "bench" + sfx;

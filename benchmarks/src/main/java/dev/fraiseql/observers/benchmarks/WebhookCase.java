@@ -84,7 +84,7 @@ final class WebhookCase implements BenchCase {
 
   @Override
   public List<Row> run(Options o) throws Exception {
-    long n = o.count(30_000, 200);
+    long n = o.count(20_000, 200);
     try (Receiver rx = new Receiver()) {
       String toml = "[observers]\nbackend = \"in-memory\"\n\n[[observers.handlers]]\nname = \"order-webhook\"\n"
           + "event = \"order.created\"\naction = \"webhook\"\nwebhook_url = \"" + rx.url("/ours") + "\"\n"
