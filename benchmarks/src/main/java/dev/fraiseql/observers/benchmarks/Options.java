@@ -68,9 +68,9 @@ public record Options(List<String> cases, double scale, boolean smoke, Path json
     return smoke ? smokeCount : Math.max(1, Math.round(base * scale));
   }
 
-  /** Warm-up size for a measured size. */
+  /** Warm-up size for a measured size: half of it in smoke mode, all of it otherwise (JIT, pools, connections). */
   long warmup(long measured) {
-    return smoke ? Math.max(1, measured / 2) : Math.max(1, measured / 2);
+    return smoke ? Math.max(1, measured / 2) : measured;
   }
 
   static String usage() {
