@@ -85,14 +85,14 @@ final class Bench {
     }
   }
 
-  /** Waits until {@code done} holds, polling every 50 µs; throws naming {@code what} at the deadline. */
+  /** Waits until {@code done} holds, polling every 200 µs; throws naming {@code what} at the deadline. */
   static void await(Duration timeout, BooleanSupplier done, String what) {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (!done.getAsBoolean()) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("timed out after " + timeout.toSeconds() + "s waiting for " + what);
       }
-      LockSupport.parkNanos(50_000);
+      LockSupport.parkNanos(200_000);
     }
   }
 
@@ -116,7 +116,7 @@ final class Bench {
         throw new IllegalStateException("timed out after " + timeout.toSeconds() + "s: " + what + " counted " + c
             + " of " + target);
       }
-      LockSupport.parkNanos(50_000);
+      LockSupport.parkNanos(200_000);
     }
     return c;
   }
