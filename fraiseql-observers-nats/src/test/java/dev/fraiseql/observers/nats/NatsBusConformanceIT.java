@@ -9,6 +9,14 @@ import org.junit.jupiter.api.AfterAll;
 
 /** Core's bus conformance kit against nats-server with JetStream (one private stream per run). */
 class NatsBusConformanceIT extends EventBusConformance {
+  /** The kit runs against the bus this module provides, not a stand-in. */
+  @org.junit.jupiter.api.Test
+  void theKitRunsAgainstTheNatsBus() throws Exception {
+    try (dev.fraiseql.observers.spi.EventBus b = createBus()) {
+      org.assertj.core.api.Assertions.assertThat(b.name()).isEqualTo("nats");
+    }
+  }
+
   private static final String ID = NatsTestSupport.unique();
 
   @Override

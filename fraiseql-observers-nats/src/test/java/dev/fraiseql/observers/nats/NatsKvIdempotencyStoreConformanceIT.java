@@ -12,6 +12,12 @@ import org.junit.jupiter.api.AfterAll;
 
 /** Core's idempotency-store kit against the JetStream key-value store ({@code idempotency_bucket}). */
 class NatsKvIdempotencyStoreConformanceIT extends IdempotencyStoreConformance {
+  /** The kit runs against the store this module provides, not a stand-in. */
+  @org.junit.jupiter.api.Test
+  void theKitRunsAgainstTheKeyValueStore() throws Exception {
+    org.assertj.core.api.Assertions.assertThat(createStore().getClass().getSimpleName()).isEqualTo("KvIdempotencyStore");
+  }
+
   private static final String ID = NatsTestSupport.unique();
   private static final List<NatsBackend> BACKENDS = new CopyOnWriteArrayList<>();
 

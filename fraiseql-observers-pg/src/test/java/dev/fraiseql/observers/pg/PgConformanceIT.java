@@ -67,6 +67,14 @@ class PgConformanceIT {
 
   @Nested
   class Bus extends EventBusConformance {
+    /** The kit runs against the bus this module provides, not a stand-in. */
+    @org.junit.jupiter.api.Test
+    void theKitRunsAgainstThePostgresBus() throws Exception {
+      try (dev.fraiseql.observers.spi.EventBus b = createBus()) {
+        org.assertj.core.api.Assertions.assertThat(b.name()).isEqualTo("postgres");
+      }
+    }
+
     @Override
     protected EventBus createBus() {
       return new PgEventBus(pg.db, PgIdentifier.parse(pg.t("conf_events")), true, Duration.ofMillis(200));

@@ -40,6 +40,14 @@ class RedisConformanceIT {
 
   @Nested
   class Bus extends EventBusConformance {
+    /** The kit runs against the bus this module provides, not a stand-in. */
+    @org.junit.jupiter.api.Test
+    void theKitRunsAgainstTheRedisBus() throws Exception {
+      try (dev.fraiseql.observers.spi.EventBus b = createBus()) {
+        org.assertj.core.api.Assertions.assertThat(b.name()).isEqualTo("redis");
+      }
+    }
+
     private final Scoped scope = new Scoped() {};
 
     @Override

@@ -71,6 +71,14 @@ class WebhookBackendConformanceTest {
 
   @Nested
   class Bus extends EventBusConformance {
+    /** The kit runs against the bus this module provides, not a stand-in. */
+    @org.junit.jupiter.api.Test
+    void theKitRunsAgainstTheInmemoryBus() throws Exception {
+      try (dev.fraiseql.observers.spi.EventBus b = createBus()) {
+        org.assertj.core.api.Assertions.assertThat(b.name()).isEqualTo("in-memory");
+      }
+    }
+
     @Override
     protected EventBus createBus() {
       EventBus shared = SHARED.bus();

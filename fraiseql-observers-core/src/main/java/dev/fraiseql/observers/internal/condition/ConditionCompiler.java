@@ -5,7 +5,6 @@ import dev.fraiseql.observers.internal.DidYouMean;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -34,7 +33,7 @@ import java.util.Objects;
  *       {@code NOT} binds tighter than {@code AND}, which binds tighter than {@code OR};
  *       {@code NOT a == b} means {@code NOT (a == b)}. Comparisons do not chain ({@code a == b == c} is
  *       an error: use {@code AND}).
- *   <li>Strings: {@code 'single'} or {@code "double"} quoted; escapes {@code \\ \' \" \n \r \t \/ &#92;uXXXX}.
+ *   <li>Strings: {@code 'single'} or {@code "double"} quoted; escapes {@code \\ \' \" \n \r \t \/ &#92;uHHHH} (four hex digits).
  *       Numbers: {@code 42}, {@code -7}, {@code 100.00}, {@code 1.5e3}.
  *   <li>A condition, and each operand of AND/OR/NOT, must be a boolean: a comparison, a function, a
  *       field (true only when its value is the boolean {@code true}) or {@code true}/{@code false}.
@@ -137,7 +136,7 @@ public final class ConditionCompiler {
           + MAX_LENGTH + " allowed", MAX_LENGTH, "split the logic over several handlers or simplify it");
     }
     List<Token> tokens = new Lexer(source).tokens();
-    Parser parser = new Parser(source, tokens);
+    Parser parser = new Parser(tokens);
     Node root = parser.parseCondition();
     return new Compiled(source, root);
   }
@@ -323,7 +322,7 @@ public final class ConditionCompiler {
               break;
             default:
               throw new ConditionSyntaxException("unknown escape `\\" + printable(e) + "` in a string", i,
-                  "escapes are \\\\ \\' \\\" \\n \\r \\t \\uXXXX");
+                  "escapes are \\\\ \\' \\\" \\n \\r \\t \\uHHHH");
           }
           continue;
         }
@@ -449,13 +448,11 @@ public final class ConditionCompiler {
   // Parser
 
   private static final class Parser {
-    private final String source;
     private final List<Token> tokens;
     private int p;
     private int depth;
 
-    Parser(String source, List<Token> tokens) {
-      this.source = source;
+    Parser(List<Token> tokens) {
       this.tokens = tokens;
     }
 
@@ -751,17 +748,16 @@ public final class ConditionCompiler {
     }
 
     private Node requireBoolean(Node n) {
-      if (n instanceof Literal && ((Literal) n).kind != null) {
-        Literal l = (Literal) n;
+      Node inner = n;
+      while (inner instanceof Group) {
+        inner = ((Group) inner).inner;
+      }
+      if (inner instanceof Literal && ((Literal) inner).kind != null) {
+        Literal l = (Literal) inner;
         throw new ConditionSyntaxException(l.kind + " is not a condition", l.pos,
             "compare it with a field, e.g. status == " + (l.kind.equals("a number") ? "42" : "'published'"));
       }
       return n;
-    }
-
-    @Override
-    public String toString() {
-      return "Parser[" + source.length() + " chars]";
     }
   }
 
@@ -1190,10 +1186,5 @@ public final class ConditionCompiler {
       }
       return null;
     }
-  }
-
-  /** The names of the functions, as documented (for messages). */
-  static List<String> functionNames() {
-    return Collections.unmodifiableList(FUNCTIONS);
   }
 }

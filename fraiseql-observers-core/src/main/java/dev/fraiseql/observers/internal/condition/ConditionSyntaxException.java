@@ -5,8 +5,9 @@ import java.util.Optional;
 /**
  * A condition that does not parse, or breaks a limit. {@link #position()} is the 0-based offset of the
  * error in the condition source; {@link #reason()} says what is wrong and {@link #hint()}, when there is
- * one, how to fix it. {@link #getMessage()} combines them: {@code unknown function `chnged` at position 0 —
- * did you mean `CHANGED`?}.
+ * one, how to fix it. {@link #getMessage()} combines reason and hint, without the position (callers place
+ * it in their own terms, a file column or a character): {@code unknown function `chnged` — did you mean
+ * `CHANGED`?}.
  */
 public final class ConditionSyntaxException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -19,7 +20,7 @@ public final class ConditionSyntaxException extends RuntimeException {
   }
 
   public ConditionSyntaxException(String reason, int position, String hint) {
-    super(reason + " at position " + position + (hint == null || hint.isEmpty() ? "" : " — " + hint));
+    super(reason + (hint == null || hint.isEmpty() ? "" : " — " + hint));
     this.reason = reason;
     this.position = position;
     this.hint = hint == null || hint.isEmpty() ? null : hint;

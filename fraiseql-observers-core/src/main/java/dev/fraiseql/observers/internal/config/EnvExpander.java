@@ -48,6 +48,7 @@ final class EnvExpander {
     StringBuilder out = new StringBuilder(s.length() + 32);
     List<Issue> issues = new ArrayList<>();
     boolean expanded = false;
+    java.util.Set<String> reported = new java.util.HashSet<>();
     int i = 0;
     while (i < s.length()) {
       char c = s.charAt(i);
@@ -66,13 +67,17 @@ final class EnvExpander {
         }
         String name = s.substring(i + 2, close);
         if (!validName(name)) {
-          issues.add(new Issue(i, null, "`${...}` does not hold a variable name",
-              "a variable name is letters, digits and _, not starting with a digit; write $${ for a literal ${"));
+          if (reported.add("")) {
+            issues.add(new Issue(i, null, "`${...}` does not hold a variable name",
+                "a variable name is letters, digits and _, not starting with a digit; write $${ for a literal ${"));
+          }
         } else {
           Optional<String> value = env.apply(name);
           if (value == null || value.isEmpty()) {
-            issues.add(new Issue(i, name, "environment variable " + name + " is not set",
-                "set " + name + " in the environment, or write the value directly"));
+            if (reported.add(name)) {
+              issues.add(new Issue(i, name, "environment variable " + name + " is not set",
+                  "set " + name + " in the environment, or write the value directly"));
+            }
           } else {
             out.append(value.get());
             expanded = true;

@@ -6,13 +6,16 @@ import java.util.regex.Pattern;
 /**
  * Makes seed 000's rule form valid TOML without moving any line: {@code [[observers]]} becomes
  * {@code [[observers.rules]]}, and {@code [[observers.actions]]} (or a sub-table of it) that follows
- * such an entry becomes {@code [[observers.rules.actions]]}. Header lines inside multi-line strings are
+ * such an entry (or a {@code [[observers.rules]]} entry) becomes {@code [[observers.rules.actions]]}.
+ * Header lines inside multi-line strings are
  * left alone. Only the header text of a rewritten line changes, so every line number stays true.
  */
 final class SeedFormRewriter {
   private static final Pattern RULE = Pattern.compile("^(\\s*)\\[\\[\\s*observers\\s*\\]\\](.*)$", Pattern.DOTALL);
   private static final Pattern ACTION = Pattern.compile(
       "^(\\s*)(\\[\\[?)\\s*observers\\s*\\.\\s*actions\\s*(\\]\\]?|\\.)(.*)$", Pattern.DOTALL);
+  private static final Pattern CANONICAL_RULE = Pattern.compile(
+      "^\\s*\\[\\[\\s*observers\\s*\\.\\s*rules\\s*\\]\\](.*)$", Pattern.DOTALL);
   private static final Pattern HEADER = Pattern.compile("^\\s*\\[.*", Pattern.DOTALL);
 
   /** The rewritten text and whether the seed form was seen. */
@@ -31,6 +34,7 @@ final class SeedFormRewriter {
   static Result rewrite(String toml) {
     StringBuilder out = new StringBuilder(toml.length() + 64);
     boolean seedForm = false;
+    boolean changed = false;
     boolean inRule = false;
     int state = 0; // 0 none, 1 inside """, 2 inside '''
     int start = 0;
@@ -44,9 +48,13 @@ final class SeedFormRewriter {
         if (rule.matches()) {
           line = rule.group(1) + "[[observers.rules]]" + rule.group(2);
           seedForm = true;
+          changed = true;
+          inRule = true;
+        } else if (CANONICAL_RULE.matcher(line).matches()) {
           inRule = true;
         } else if (inRule && action.matches()) {
           line = action.group(1) + action.group(2) + "observers.rules.actions" + action.group(3) + action.group(4);
+          changed = true;
         } else {
           inRule = false;
         }
@@ -59,7 +67,7 @@ final class SeedFormRewriter {
       out.append('\n');
       start = nl + 1;
     }
-    return new Result(seedForm ? out.toString() : toml, seedForm);
+    return new Result(changed ? out.toString() : toml, seedForm);
   }
 
   /** The multi-line string state after {@code line}, starting in {@code state}. */

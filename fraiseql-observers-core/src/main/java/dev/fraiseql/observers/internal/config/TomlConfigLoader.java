@@ -64,6 +64,10 @@ import org.tomlj.TomlVersion;
 public final class TomlConfigLoader {
   /** Largest file accepted, in characters. */
   public static final int MAX_SOURCE_LENGTH = 1 << 20;
+  /** Deepest nesting of arrays and inline tables accepted. */
+  public static final int MAX_NESTING = 32;
+  /** Most problems reported at once; the rest are counted. */
+  public static final int MAX_PROBLEMS = 100;
 
   static final List<String> KNOWN_BACKENDS = List.of("in-memory", "nats", "redis", "postgres", "webhook");
   private static final List<String> URL_KEYS = List.of("nats_url", "redis_url", "database_url");
@@ -82,11 +86,12 @@ public final class TomlConfigLoader {
   private static final List<String> ACTION_KEYS = concat(List.of("type", "name", "condition"), RETRY_KEYS,
       SYNC_KEYS, TARGET_KEYS);
   private static final List<String> SUBSCRIBE_KEYS = concat(List.of("subject", "handler", "durable", "condition"),
-      RETRY_KEYS);
+      RETRY_KEYS, TARGET_KEYS);
   private static final List<String> OPERATIONS = List.of("INSERT", "UPDATE", "DELETE");
   private static final List<String> BACKOFFS = List.of("exponential", "linear", "fixed");
   private static final Pattern SQL_IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
   private static final Pattern DURABLE = Pattern.compile("[A-Za-z0-9_-]{1,200}");
+  private static final Pattern LONG_TOKEN = Pattern.compile("Unexpected '[^']{13,}'");
   private static final Pattern NO_SPACE = Pattern.compile("\\S+");
   private static final String CONDITION_FIX = "conditions use field paths, 'strings', numbers, true/false/null,"
       + " == != < <= > >=, AND OR NOT, parentheses and CHANGED(f), CHANGED_TO(f, v), CHANGED_FROM(f, v), HAS_FIELD(f)";
@@ -116,19 +121,27 @@ public final class TomlConfigLoader {
           "file is too large: " + toml.length() + " characters, at most " + MAX_SOURCE_LENGTH,
           "keep the observer configuration under 1 MiB")));
     }
+    int[] deep = NestingGuard.tooDeep(toml, MAX_NESTING);
+    if (deep != null) {
+      throw new ObserverConfigException(src, List.of(new ConfigProblem(new ConfigLocation(src, deep[0], deep[1], ""), "",
+          "arrays and inline tables are nested more than " + MAX_NESTING + " deep", "flatten the value")));
+    }
     SeedFormRewriter.Result rewritten = SeedFormRewriter.rewrite(toml);
     LoadContext ctx = new LoadContext(src, env, rewritten.text);
     TomlParseResult parsed;
     try {
       parsed = Toml.parse(rewritten.text, TomlVersion.V1_0_0);
-    } catch (RuntimeException | StackOverflowError e) {
+    } catch (RuntimeException | StackOverflowError | AssertionError e) {
+      // tomlj overflows the stack on absurd nesting, and trips an internal assertion (when assertions
+      // are enabled, as in tests) on some invalid escapes (a backslash-u with too few hex digits); neither has a position
       throw new ObserverConfigException(src, List.of(new ConfigProblem(new ConfigLocation(src, 1, 1, ""), "",
-          "the file cannot be parsed as TOML (it is nested too deeply or malformed)", "check the TOML syntax")));
+          "the file cannot be parsed as TOML (nested too deeply, or a malformed value such as a bad \\u escape)",
+          "check the TOML syntax (https://toml.io)")));
     }
     if (parsed.hasErrors()) {
       for (TomlParseError e : parsed.errors()) {
         TomlPosition p = e.position();
-        ctx.problems.add(new ConfigProblem(ctx.location(p, ""), "", "TOML syntax error: " + e.getMessage(),
+        ctx.problems.add(new ConfigProblem(ctx.location(p, ""), "", "TOML syntax error: " + scrub(e.getMessage()),
             syntaxFix(e.getMessage())));
       }
       throw failure(ctx);
@@ -149,6 +162,11 @@ public final class TomlConfigLoader {
     return config;
   }
 
+  /** tomlj quotes the unexpected token; a long one (an unquoted secret, say) is not repeated. */
+  static String scrub(String message) {
+    return message == null ? "" : LONG_TOKEN.matcher(message).replaceAll("Unexpected text");
+  }
+
   private static String syntaxFix(String message) {
     if (message != null && message.contains("previously defined")) {
       return "each key and table may be defined only once";
@@ -163,6 +181,13 @@ public final class TomlConfigLoader {
     List<ConfigProblem> sorted = new ArrayList<>(new LinkedHashSet<>(ctx.problems));
     sorted.sort(Comparator.comparingInt((ConfigProblem p) -> p.location().line())
         .thenComparingInt(p -> p.location().column()));
+    if (sorted.size() > MAX_PROBLEMS) {
+      int more = sorted.size() - MAX_PROBLEMS;
+      ConfigLocation last = sorted.get(MAX_PROBLEMS - 1).location();
+      sorted = new ArrayList<>(sorted.subList(0, MAX_PROBLEMS));
+      sorted.add(new ConfigProblem(new ConfigLocation(ctx.source, last.line(), last.column(), ""), "",
+          "... and " + more + " more problems", "fix the ones above first"));
+    }
     return new ObserverConfigException(ctx.source, sorted);
   }
 
@@ -291,8 +316,10 @@ public final class TomlConfigLoader {
             "use letters, digits and _ (optionally schema.table), e.g. observer_idempotency_keys");
       }
     });
-    s.text("idempotency_store", "idempotency_store = \"postgres\"").ifPresent(b::idempotencyStore);
-    s.text("dead_letter_store", "dead_letter_store = \"postgres\"").ifPresent(b::deadLetterStore);
+    Optional<String> idempotencyStore = s.text("idempotency_store", "idempotency_store = \"postgres\"");
+    idempotencyStore.ifPresent(b::idempotencyStore);
+    Optional<String> deadLetterStore = s.text("dead_letter_store", "dead_letter_store = \"postgres\"");
+    deadLetterStore.ifPresent(b::deadLetterStore);
     s.integer("max_in_flight", 1, 10_000_000, "max_in_flight = 10000").ifPresent(v -> b.maxInFlight(v.intValue()));
     s.oneOf("overflow_policy", List.of("block", "reject", "dead_letter"), "overflow_policy")
         .flatMap(OverflowPolicy::parse).ifPresent(b::overflowPolicy);
@@ -309,6 +336,8 @@ public final class TomlConfigLoader {
     Settings urlsOnly = backendSettings.build();
     Set<String> tables = new LinkedHashSet<>(KNOWN_BACKENDS);
     tables.add(backend);
+    idempotencyStore.ifPresent(tables::add);
+    deadLetterStore.ifPresent(tables::add);
     for (String name : tables) {
       if (!s.has(name)) {
         continue;
@@ -475,7 +504,7 @@ public final class TomlConfigLoader {
         s.problem("event", "event name must not contain spaces", "write it like user.created");
         return null;
       }
-      return Trigger.event(event.get());
+      return Trigger.event(e);
     }
     if (table.isPresent()) {
       return op.map(o -> Trigger.table(table.get(), o)).orElseGet(() -> Trigger.anyOperation(table.get()));
@@ -673,7 +702,8 @@ public final class TomlConfigLoader {
       s.problem("actions", "`actions` must be an array of tables", "write each action as " + actionHeader);
     }
     s.rejectUnread(RULE_KEYS);
-    if (subject.isEmpty() && !s.has("subject") && (actions == null || actions.isEmpty()) && a == null) {
+    boolean actionsMalformed = a != null && actions == null;
+    if (!s.has("subject") && !actionsMalformed && (actions == null || actions.isEmpty())) {
       s.problemAt(s.location, "subject", "rule on " + table.orElse("its table") + " has no target",
           "add subject = \"fraiseql.order.created\" to publish it, or an " + actionHeader + " entry with type = \"webhook\"");
     }
@@ -779,6 +809,7 @@ public final class TomlConfigLoader {
     Optional<String> condition = readCondition(s, "condition");
     RetryPolicy retry = readRetry(s, RetryPolicy.ofDefaults());
     Settings.Builder settings = Settings.builder(s.location);
+    readTarget(s, settings); // a subscription with action = "webhook" takes webhook_url / url_env like a handler
     for (String k : s.passOn(SUBSCRIBE_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {

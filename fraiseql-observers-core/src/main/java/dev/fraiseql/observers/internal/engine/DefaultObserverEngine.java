@@ -116,7 +116,8 @@ public final class DefaultObserverEngine implements ObserverEngine {
         }
       }
       if (!problems.isEmpty()) {
-        throw new ObserverConfigException(cfg.source(), problems);
+        // a provider may report a key the engine already reported: each problem once
+        throw new ObserverConfigException(cfg.source(), List.copyOf(new java.util.LinkedHashSet<>(problems)));
       }
       Router router = new Router(handlers, triggers);
       List<BusSubscription> open = new ArrayList<>();
@@ -148,8 +149,9 @@ public final class DefaultObserverEngine implements ObserverEngine {
     try {
       return ConditionCompiler.compile(source.get());
     } catch (ConditionSyntaxException e) {
-      problems.add(new ConfigProblem(at, "condition", "bad condition `" + source.get() + "`: " + e.getMessage()
-          + " (at character " + (e.position() + 1) + ")", "see the condition language in the README"));
+      // the condition's text is not repeated: after ${VAR} expansion it could hold a secret
+      problems.add(new ConfigProblem(at, "condition", "invalid condition: " + e.getMessage()
+          + " (at character " + (e.position() + 1) + " of `condition`)", "see the condition language in the README"));
       return null;
     }
   }

@@ -77,13 +77,34 @@ final class DeliveryTask {
         } else if (claim == IdempotencyStore.Claim.DONE) {
           finish(DeliveryOutcome.Status.DUPLICATE, n - 1, "already delivered (effectively_once)");
         } else if (claim == IdempotencyStore.Claim.BUSY) {
-          onResult(n, rt.clock.instant(), 0, ActionResult.retry("claimed by another worker, not yet finished"), false);
+          waitForOtherHolder(n);
         } else {
           execute(n, true);
         }
       }, rt.safeExecutor);
     } else {
       execute(n, false);
+    }
+  }
+
+  /**
+   * Another worker holds a live claim on this (event, handler): a duplicate running concurrently. It
+   * will complete (we then see DONE), release (we claim) or die (its claim expires): check again
+   * later without spending this delivery's budget.
+   */
+  private void waitForOtherHolder(int n) {
+    attempt = n - 1;
+    Duration delay = handler.retry().delayAfter(Math.max(1, n), rt.random());
+    if (delay.compareTo(rt.claimTtl) > 0) {
+      delay = rt.claimTtl;
+    }
+    try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
+      rt.log().debug("[observer] {}: event {} is being delivered by another worker; checking again in {}ms{}",
+          handler.name(), event.id(), delay.toMillis(), Runtime.req(event));
+    }
+    pendingRetry = rt.scheduler.schedule(this::submit, delay.toMillis(), TimeUnit.MILLISECONDS);
+    if (finished.get()) {
+      pendingRetry.cancel(false);
     }
   }
 

@@ -78,7 +78,11 @@ final class SubscriptionRuntime implements InboundHandler {
           rt.log().debug("[observer] {}: skipped duplicate of event {} (effectively_once)", handler.name(), event.id());
           result.complete(Disposition.ack());
         } else if (claim == IdempotencyStore.Claim.BUSY) {
-          settle(event, message, n, Instant.now(), 0, ActionResult.retry("claimed by another worker, not yet finished"), false, result);
+          // a duplicate of a delivery still running elsewhere: come back later; this never spends the budget
+          Duration delay = handler.retry().delayAfter(n, rt.random());
+          rt.log().debug("[observer] {}: event {} is being handled by another worker; redelivering in {}ms",
+              handler.name(), event.id(), delay.toMillis());
+          result.complete(Disposition.redeliverAfter(delay.compareTo(rt.claimTtl) > 0 ? rt.claimTtl : delay));
         } else {
           run(event, message, n, true, result);
         }

@@ -250,6 +250,7 @@ class ConditionCompilerTest {
         Arguments.of("42", 0, "a number is not a condition"),
         Arguments.of("a == 1 AND 'x'", 11, "a string is not a condition"),
         Arguments.of("NOT null", 4, "null is not a condition"),
+        Arguments.of("(('x')) OR a", 2, "a string is not a condition"),
         Arguments.of("chnged(status)", 0, "unknown function `chnged`"),
         Arguments.of("a == 1 OR lower(status) == 'x'", 10, "unknown function `lower`"),
         Arguments.of("status.toUpperCase() == 'X'", 0, "method calls are not allowed: `status.toUpperCase(`"),
@@ -280,13 +281,13 @@ class ConditionCompilerTest {
     assertThat(e).as("no exception for %s", condition).isNotNull();
     assertThat(e.reason()).isEqualTo(reason);
     assertThat(e.position()).isEqualTo(position);
-    assertThat(e.getMessage()).startsWith(reason + " at position " + position);
+    assertThat(e.getMessage()).startsWith(reason);
   }
 
   @Test
   void unknownFunctionsGetADidYouMean() {
     assertThat(catchThrowableOfType(ConditionSyntaxException.class, () -> ConditionCompiler.compile("chnged(status)"))
-        .getMessage()).isEqualTo("unknown function `chnged` at position 0 — did you mean `CHANGED`?");
+        .getMessage()).isEqualTo("unknown function `chnged` — did you mean `CHANGED`?");
     assertThat(catchThrowableOfType(ConditionSyntaxException.class, () -> ConditionCompiler.compile("has_feild('x')"))
         .hint()).contains("did you mean `HAS_FIELD`?");
     assertThat(catchThrowableOfType(ConditionSyntaxException.class, () -> ConditionCompiler.compile("eval('x')"))

@@ -202,6 +202,27 @@ class TomlConfigLoaderTest {
         + " webhook URL, or write webhook_url = \"https://...\"");
   }
 
+  @Test
+  void theDocumentedExampleLoads() {
+    String text;
+    try (InputStream in = TomlConfigLoaderTest.class.getResourceAsStream("/examples/fraiseql.toml")) {
+      text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    ObserversConfig c = load(text);
+    assertThat(c.backend()).isEqualTo("nats");
+    assertThat(c.checkpointStrategy()).isEqualTo(CheckpointStrategy.EFFECTIVELY_ONCE);
+    assertThat(c.handlers()).extracting(HandlerConfig::name).containsExactly("fraiseql.order.created",
+        "fraiseql.order.updated", "user-signup.webhook", "update-post-stats", "create-stripe-customer");
+    assertThat(c.handlers().get(3).retry().maxAttempts()).isEqualTo(5);
+    assertThat(c.handlers().get(4).synchronousTimeout()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(c.subscriptions()).extracting(SubscriptionConfig::durable).containsExactly("inventory-service");
+    for (HandlerConfig h : c.handlers()) {
+      h.condition().ifPresent(ConditionCompiler::compile);
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
   // other forms
 
@@ -244,6 +265,24 @@ class TomlConfigLoaderTest {
         .containsExactly("fraiseql.order.deleted", "tb_order.delete.webhook");
     assertThat(c.handlers()).extracting(HandlerConfig::trigger)
         .containsOnly(Trigger.table("tb_order", Operation.DELETE));
+  }
+
+  @Test
+  void seedActionsAfterACanonicalRuleAndActionSubTables() {
+    ObserversConfig c = load(lines(
+        "[[observers.rules]]",
+        "table = \"tb_user\"",
+        "[[observers.actions]]",
+        "type = \"webhook\"",
+        "webhook_url = \"https://a\"",
+        "[observers.actions.headers]",
+        "X-Team = \"growth\""));
+    HandlerConfig h = c.handlers().get(0);
+    assertThat(h.name()).isEqualTo("tb_user.webhook");
+    assertThat(h.trigger()).isEqualTo(Trigger.anyOperation("tb_user"));
+    assertThat(h.settings().stringMap("headers")).containsExactly(Map.entry("X-Team", "growth"));
+    assertThat(h.settings().table("headers").orElseThrow().location("X-Team").toString())
+        .isEqualTo("fraiseql.toml:7:1");
   }
 
   @Test
@@ -415,6 +454,14 @@ class TomlConfigLoaderTest {
     ObserversConfig kafka = load(lines("[observers]", "backend = \"kafka\"", "[observers.kafka]", "topic = \"t\""));
     assertThat(kafka.backend()).isEqualTo("kafka");
     assertThat(kafka.backendSettings().asMap()).isEqualTo(Map.of("topic", "t"));
+
+    ObserversConfig stores = load(lines("[observers]", "backend = \"nats\"", "database_url = \"postgres://db\"",
+        "dead_letter_store = \"vault\"", "idempotency_store = \"postgres\"", "[observers.vault]", "path = \"dl\"",
+        "[observers.postgres]", "schema = \"obs\""));
+    assertThat(stores.backendSettings("vault").asMap()).isEqualTo(Map.of("database_url", "postgres://db", "path", "dl"));
+    assertThat(stores.backendSettings("postgres").asMap())
+        .isEqualTo(Map.of("database_url", "postgres://db", "schema", "obs"));
+    assertThat(stores.backendSettings().asMap()).isEqualTo(Map.of("database_url", "postgres://db"));
   }
 
   @Test
@@ -540,6 +587,10 @@ class TomlConfigLoaderTest {
     assertThat(e.getMessage()).startsWith("fraiseql.toml:2:");
     assertThat(e.getMessage()).contains("TOML syntax error: ");
     assertThat(e.getMessage()).endsWith(" — fix the TOML syntax (https://toml.io)");
+
+    e = fail(lines("[observers]", "token = \"x\" s3cr3tvalue123456"));
+    assertThat(e.getMessage()).isEqualTo("fraiseql.toml:2:13: TOML syntax error: Unexpected text, expected a newline"
+        + " or end-of-input — fix the TOML syntax (https://toml.io)");
 
     e = fail(lines("[observers]", "backend = \"nats\"", "backend = \"redis\""));
     assertThat(e.getMessage()).isEqualTo("fraiseql.toml:3:1: TOML syntax error: backend previously defined at line 2,"
@@ -811,6 +862,64 @@ class TomlConfigLoaderTest {
   }
 
   @Test
+  void absurdNestingIsRejectedBeforeParsing() {
+    ObserverConfigException e = fail("# [[[[ in a comment\nx = \"[[[[\"\na = " + "[".repeat(40) + "]".repeat(40) + "\n");
+    assertThat(e.getMessage()).isEqualTo("fraiseql.toml:3:37: arrays and inline tables are nested more than 32 deep"
+        + " — flatten the value");
+    assertThat(load("a = " + "[".repeat(32) + "]".repeat(32) + "\n").handlers()).isEmpty();
+    e = fail("s = '''\n[[[\n'''\nb = { c = " + "{ d = ".repeat(33) + "\n");
+    assertThat(e.getMessage()).startsWith("fraiseql.toml:4:");
+  }
+
+  @Test
+  void atMostAHundredProblemsAreListed() {
+    StringBuilder toml = new StringBuilder();
+    for (int i = 0; i < 150; i++) {
+      toml.append("[[observers.handlers]]\nname = \"h").append(i).append("\"\nevent = \"e\"\naction = \"handler\"\n")
+          .append("max_atempts = 1\n");
+    }
+    ObserverConfigException e = fail(toml.toString());
+    assertThat(e.problems()).hasSize(101);
+    assertThat(e.problems().get(99).toString()).isEqualTo("fraiseql.toml:500:1: unknown key `max_atempts` in"
+        + " [[observers.handlers]] #100 — did you mean `max_attempts`?");
+    assertThat(e.problems().get(100).toString()).isEqualTo("fraiseql.toml:500:1: ... and 50 more problems — fix the"
+        + " ones above first");
+    assertThat(e.getMessage()).startsWith("fraiseql.toml has 101 problems:");
+  }
+
+  @Test
+  void malformedRuleShapes() {
+    ObserverConfigException e = fail(lines(
+        "[[observers.rules]]",
+        "table = \"t\"",
+        "actions = 5",
+        "[[observers.rules]]",
+        "table = \"u\"",
+        "actions = []",
+        "[observers]",
+        "subscribe = [1, 2]"));
+    assertThat(problems(e)).containsExactly(
+        "fraiseql.toml:3:1: `actions` must be an array of tables in [[observers.rules]] #1 — write each action as [[observers.rules.actions]]",
+        "fraiseql.toml:4:1: rule on u has no target in [[observers.rules]] #2 — add subject = \"fraiseql.order.created\" to publish it, or an [[observers.rules.actions]] entry with type = \"webhook\"",
+        "fraiseql.toml:8:1: `subscribe` must be an array of tables in [observers] — write each entry as [[observers.subscribe]]");
+  }
+
+  @Test
+  void missingVariablesInsideMultiLineStringsAreLocated() {
+    ObserverConfigException e = fail(lines(
+        "[[observers.handlers]]",
+        "name = \"x\"",
+        "event = \"e\"",
+        "action = \"handler\"",
+        "body_template = \"\"\"",
+        "{\"a\": \"\\",
+        "      b\", \"t\": \"${NOPE}\"}",
+        "\"\"\""));
+    assertThat(e.getMessage()).isEqualTo("fraiseql.toml:7:17: environment variable NOPE is not set (in `body_template`"
+        + " of [[observers.handlers]] #1) — set NOPE in the environment, or write the value directly");
+  }
+
+  @Test
   void backendUrlTwice() {
     ObserverConfigException e = fail(lines(
         "[observers]",
@@ -820,5 +929,15 @@ class TomlConfigLoaderTest {
         "nats_url = \"nats://b\""));
     assertThat(e.getMessage()).isEqualTo("fraiseql.toml:5:1: `nats_url` is set both in [observers] and in"
         + " [observers.nats] — keep only one of them");
+  }
+
+  @Test
+  void aSubscriptionForwardingToAWebhookTakesWebhookUrlLikeAHandler() {
+    ObserversConfig c = load("[[observers.subscribe]]\nsubject = \"fraiseql.order.created\"\nhandler = \"confirm\"\n"
+        + "action = \"webhook\"\nwebhook_url = \"${STRIPE_WEBHOOK_URL}\"\n");
+    dev.fraiseql.observers.config.SubscriptionConfig sub = c.subscriptions().get(0);
+    assertThat(sub.settings().string("url")).contains("https://stripe-bridge/hooks");
+    assertThat(sub.settings().has("webhook_url")).isFalse();
+    assertThat(sub.settings().string("action")).contains("webhook");
   }
 }

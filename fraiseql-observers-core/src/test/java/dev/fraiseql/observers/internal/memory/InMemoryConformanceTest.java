@@ -26,6 +26,14 @@ class InMemoryConformanceTest {
 
   @Nested
   class Bus extends EventBusConformance {
+    /** The kit runs against the bus this module provides, not a stand-in. */
+    @org.junit.jupiter.api.Test
+    void theKitRunsAgainstTheInmemoryBus() throws Exception {
+      try (dev.fraiseql.observers.spi.EventBus b = createBus()) {
+        org.assertj.core.api.Assertions.assertThat(b.name()).isEqualTo("in-memory");
+      }
+    }
+
     @Override
     protected EventBus createBus() {
       // Closing a client must not close the shared "server": hand out a view that only closes its subscriptions.

@@ -107,7 +107,10 @@ public final class NatsSettings {
    */
   public static NatsSettings parse(Settings raw, Function<String, Optional<String>> env) {
     Settings s = flatten(raw);
-    List<ConfigProblem> problems = new ArrayList<>(s.unknownKeys(KEYS));
+    // [observers] may also name other backends' servers (database_url for the pg stores, redis_url)
+    Set<String> accepted = new LinkedHashSet<>(KEYS);
+    accepted.addAll(List.of("database_url", "redis_url"));
+    List<ConfigProblem> problems = new ArrayList<>(s.unknownKeys(accepted));
     Builder b = new Builder();
     collect(problems, () -> {
       String url = s.string("nats_url").map(String::trim).orElse(DEFAULT_URL);

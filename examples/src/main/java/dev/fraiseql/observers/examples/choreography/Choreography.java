@@ -1,0 +1,495 @@
+package dev.fraiseql.observers.examples.choreography;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.fraiseql.observers.DeliveryOutcome;
+import dev.fraiseql.observers.MutationContext;
+import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.ObserverListener;
+import dev.fraiseql.observers.Operation;
+import dev.fraiseql.observers.config.ObserversConfig;
+import dev.fraiseql.observers.config.SubscriptionConfig;
+import dev.fraiseql.observers.examples.support.Checks;
+import dev.fraiseql.observers.examples.support.Receiver;
+import dev.fraiseql.observers.examples.support.RunNamespace;
+import dev.fraiseql.observers.examples.support.Services;
+import dev.fraiseql.observers.spi.ActionResult;
+import dev.fraiseql.observers.spi.DeadLetter;
+import io.nats.client.Connection;
+import io.nats.client.api.PublishAck;
+import io.nats.client.impl.Headers;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import javax.sql.DataSource;
+
+/**
+ * Seed 000's microservices choreography, end to end against a local NATS JetStream and PostgreSQL.
+ *
+ * <p>Three services, each an {@link ObserverEngine} with its own {@code fraiseql.toml} and (for two of
+ * them) its own database schema. They never call each other: all coordination goes through NATS.
+ * <ul>
+ *   <li><b>order-service</b> inserts orders into its {@code tb_order} (a real JDBC transaction), commits,
+ *       then calls {@code engine.onCommit}; its seed-000 rule publishes {@code fraiseql.order.created}.
+ *   <li><b>inventory-service</b> subscribes with seed 000's {@code handler = "fn_reserve_inventory"}: a SQL
+ *       function in its own schema that reserves stock from the JSONB payload (effectively once).
+ *   <li><b>notification-service</b> subscribes to the same subject and POSTs one confirmation email per
+ *       order to a local email service (a webhook action), effectively once.
+ * </ul>
+ * The run injects one duplicate delivery (an order's event stored a second time in the stream under
+ * another message id, as a producer retrying after the de-duplication window would) and one transient
+ * failure on each side (the SQL function fails once with SQLSTATE 40001; the email service answers
+ * 503 once), then checks that every order was reserved exactly once and notified exactly once.
+ *
+ * <p>Run it with {@code bin/choreography}.
+ */
+public final class Choreography {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration SETTLE = Duration.ofSeconds(40);
+
+  /** The orders the run places: id, customer, items (sku, quantity), total. */
+  record Order(String id, String email, Map<String, Integer> items, BigDecimal total) {}
+
+  static final List<Order> ORDERS = List.of(
+      new Order("o-1001", "alice@example.com", items("MUG-RED", 2, "TEE-L", 1), new BigDecimal("41.50")),
+      new Order("o-1002", "bob@example.com", items("POSTER-A2", 1), new BigDecimal("12.00")),
+      new Order("o-1003", "carol@example.com", items("MUG-RED", 3), new BigDecimal("28.50")),
+      new Order("o-1004", "dave@example.com", items("TEE-L", 1, "POSTER-A2", 1), new BigDecimal("31.00")));
+  /** The order whose event is delivered twice. */
+  static final String DUPLICATED = "o-1001";
+  /** The order whose reservation fails once (SQLSTATE 40001). */
+  static final String FLAKY_RESERVATION = "o-1002";
+  /** The order whose confirmation email is answered 503 once. */
+  static final String FLAKY_EMAIL = "o-1003";
+
+  private Choreography() {}
+
+  public static void main(String[] args) throws Exception {
+    Path dir = args.length > 0 ? Path.of(args[0]) : locate();
+    List<String> failures = run(dir, System.out);
+    if (!failures.isEmpty()) {
+      System.out.println("choreography: " + failures.size() + " check(s) FAILED");
+      System.exit(1);
+    }
+    System.exit(0);
+  }
+
+  static Path locate() {
+    for (String p : List.of("examples/choreography", "choreography")) {
+      if (Files.isDirectory(Path.of(p))) {
+        return Path.of(p);
+      }
+    }
+    throw new IllegalStateException("cannot find the choreography folder; run from the repository root or pass its path");
+  }
+
+  /**
+   * Runs the choreography with the three services' configs under {@code dir} and returns the checks
+   * that failed (none when all is well). Uses {@link Services#natsUrl()} and {@link Services#pgUrl()};
+   * everything it creates (schemas, stream) is named after a random run id and removed at the end.
+   */
+  public static List<String> run(Path dir, PrintStream out) throws Exception {
+    String natsUrl = Services.natsUrl();
+    String pgUrl = Services.pgUrl();
+    String run = Services.runId();
+    RunNamespace ns = new RunNamespace("choreo", run);
+    String ordersSchema = "choreo_orders_" + run;
+    String inventorySchema = "choreo_inventory_" + run;
+    String notifySchema = "choreo_notify_" + run;
+    String ordersDb = Services.inSchema(pgUrl, ordersSchema);
+    String inventoryDb = Services.inSchema(pgUrl, inventorySchema);
+    String notifyDb = Services.inSchema(pgUrl, notifySchema);
+    Checks checks = new Checks(out);
+    Services.preflight(natsUrl, pgUrl);
+
+    out.println("choreography: run " + run + " — NATS " + natsUrl + ", stream " + ns.stream() + ", subjects "
+        + ns.prefix() + ".fraiseql.>, schemas " + ordersSchema + " / " + inventorySchema + " / " + notifySchema);
+    out.println("(every subject of the three fraiseql.toml files is prefixed with " + ns.prefix()
+        + ". so that runs never see each other's messages)\n");
+
+    Journal inventoryJournal = new Journal();
+    Journal notifyJournal = new Journal();
+    ObserverEngine orders = null;
+    ObserverEngine inventory = null;
+    ObserverEngine notifications = null;
+    Receiver email = null;
+    try {
+      createSchema(pgUrl, ordersSchema, dir.resolve("order-service/schema.sql"));
+      createSchema(pgUrl, inventorySchema, dir.resolve("inventory-service/schema.sql"));
+      createSchema(pgUrl, notifySchema, null);
+      try (java.sql.Connection c = Services.connect(inventoryDb);
+           PreparedStatement st = c.prepareStatement("INSERT INTO tb_fault_injection (order_id) VALUES (?)")) {
+        st.setString(1, FLAKY_RESERVATION);
+        st.executeUpdate();
+      }
+
+      java.util.concurrent.atomic.AtomicBoolean emailFailedOnce = new java.util.concurrent.atomic.AtomicBoolean();
+      email = new Receiver(r -> {
+        String orderId = field(r.body(), "order_id");
+        if (orderId.equals(FLAKY_EMAIL) && emailFailedOnce.compareAndSet(false, true)) {
+          return 503; // "mail relay unavailable": the notification service retries
+        }
+        return 200;
+      }, r -> out.printf("  [email-service] POST %s → %d  to=%s order=%s (attempt %s)%n", r.path(), r.status(),
+          field(r.body(), "to"), field(r.body(), "order_id"), r.header("Fraiseql-Delivery-Attempt")));
+
+      Map<String, String> env = Map.of("NATS_URL", natsUrl, "EMAIL_SERVICE_URL", email.url("/send"));
+      Function<String, Optional<String>> lookup = name -> Optional.ofNullable(env.get(name));
+
+      out.println("-- starting the three services (one ObserverEngine each, each with its own fraiseql.toml)");
+      orders = ObserverEngine.builder().env(lookup)
+          .config(ns.apply(ObserversConfig.load(dir.resolve("order-service/fraiseql.toml"), lookup))).build();
+      inventory = ObserverEngine.builder().env(lookup).component(DataSource.class, Services.dataSource(inventoryDb))
+          .listener(inventoryJournal.tagged("inventory-service", out))
+          .config(ns.apply(ObserversConfig.load(dir.resolve("inventory-service/fraiseql.toml"), lookup))).build();
+      notifications = ObserverEngine.builder().env(lookup).component(DataSource.class, Services.dataSource(notifyDb))
+          .listener(notifyJournal.tagged("notification-service", out))
+          .config(ns.apply(ObserversConfig.load(dir.resolve("notification-service/fraiseql.toml"), lookup))).build();
+
+      out.println("\n-- order-service: placing " + ORDERS.size() + " orders (each its own transaction, then onCommit)");
+      Map<String, ObservedEvent> events = new LinkedHashMap<>();
+      try (java.sql.Connection c = Services.connect(ordersDb)) {
+        c.setAutoCommit(false);
+        for (Order o : ORDERS) {
+          Map<String, Object> row = insertOrder(c, o);
+          c.commit();
+          ObservedEvent event = ObservedEvent.builder().operation(Operation.INSERT).table("tb_order")
+              .mutation("createOrder").newRow(row)
+              .context(MutationContext.builder().userId("u-" + o.email().substring(0, o.email().indexOf('@')))
+                  .tenantId("shop").requestId("req_" + o.id()).build())
+              .build();
+          events.put(o.id(), event);
+          List<DeliveryOutcome> published = orders.onCommit(event).completion().toCompletableFuture()
+              .get(20, TimeUnit.SECONDS);
+          out.printf("  [order-service] committed %s (%s, %s, total %s) → %s%n", o.id(), o.email(), o.items(), o.total(),
+              describe(published));
+        }
+      }
+
+      // deliver the duplicate once both subscribers have processed the original: a redelivery after
+      // success, which effectively_once must skip
+      await(SETTLE, () -> inventoryJournal.delivered(events.get(DUPLICATED)) && notifyJournal.delivered(events.get(DUPLICATED)));
+      out.println("\n-- fault injection: order " + DUPLICATED + " is delivered twice");
+      List<DeliveryOutcome> again = orders.onCommit(events.get(DUPLICATED)).completion().toCompletableFuture()
+          .get(20, TimeUnit.SECONDS);
+      out.println("  [order-service] the same committed event handed to onCommit again → " + describe(again)
+          + " (JetStream de-duplicates it by its Nats-Msg-Id)");
+      try (Connection nc = RunNamespace.connect(natsUrl)) {
+        Headers h = new Headers().add("Nats-Msg-Id", events.get(DUPLICATED).id() + ":republished");
+        PublishAck ack = nc.jetStream().publish(ns.subject("fraiseql.order.created"), h,
+            events.get(DUPLICATED).toJson());
+        out.println("  [fault-injector] the same event stored again under another message id (as a producer retrying "
+            + "after the de-duplication window would) → stream seq " + ack.getSeqno()
+            + ": both subscribers will receive " + DUPLICATED + " twice");
+      }
+
+      out.println("\n-- waiting for the subscribers (inventory-service, notification-service) to settle");
+      Receiver emailService = email;
+      boolean settled = await(SETTLE, () -> reservedOrders(inventoryDb) == ORDERS.size()
+          && accepted(emailService).size() == ORDERS.size()
+          && inventoryJournal.sawDuplicateOf(events.get(DUPLICATED))
+          && notifyJournal.sawDuplicateOf(events.get(DUPLICATED)));
+      List<String> durables = new ArrayList<>();
+      inventory.config().subscriptions().stream().map(SubscriptionConfig::durable).forEach(durables::add);
+      notifications.config().subscriptions().stream().map(SubscriptionConfig::durable).forEach(durables::add);
+      boolean consumed = ns.awaitConsumed(natsUrl, durables, Duration.ofSeconds(15));
+      if (!settled) {
+        checks.fail("the subscribers did not settle within " + SETTLE.toSeconds() + " s");
+      }
+
+      printOrders(ordersDb, out);
+      Map<String, Map<String, Integer>> reservations = printReservations(inventoryDb, out);
+      out.println("\nnotifications (what the email service accepted):");
+      for (Receiver.Request r : accepted(email)) {
+        out.printf("  %-7s to %-18s \"%s\"%n", field(r.body(), "order_id"), field(r.body(), "to"), field(r.body(), "subject"));
+      }
+
+      out.println("\nchecks:");
+      checks.check(consumed, "both subscriptions acknowledged every message of the stream (" + ns.messages(natsUrl)
+          + " stored: " + ORDERS.size() + " orders + 1 re-published duplicate)", "messages still pending or unacked");
+      checks.check(ns.messages(natsUrl) == ORDERS.size() + 1,
+          "re-committing " + DUPLICATED + " on order-service stored nothing new (JetStream de-duplication)",
+          "stream holds " + ns.messages(natsUrl) + " messages, expected " + (ORDERS.size() + 1));
+      for (Order o : ORDERS) {
+        Map<String, Integer> got = reservations.getOrDefault(o.id(), Map.of());
+        checks.check(got.equals(o.items()), "order " + o.id() + " reserved exactly once " + o.items(),
+            "reserved " + got);
+        long sent = accepted(email).stream().filter(r -> field(r.body(), "order_id").equals(o.id())).count();
+        boolean rightRecipient = accepted(email).stream().filter(r -> field(r.body(), "order_id").equals(o.id()))
+            .allMatch(r -> field(r.body(), "to").equals(o.email()));
+        checks.check(sent == 1 && rightRecipient, "order " + o.id() + " notified exactly once (to " + o.email() + ")",
+            sent + " email(s) accepted");
+      }
+      Map<String, Integer> expectedStock = new LinkedHashMap<>();
+      ORDERS.forEach(o -> o.items().forEach((sku, q) -> expectedStock.merge(sku, q, Integer::sum)));
+      Map<String, Integer> stock = reservedStock(inventoryDb);
+      checks.check(stock.equals(expectedStock), "stock reserved per SKU is the sum of the orders " + expectedStock,
+          "tb_stock.reserved is " + stock);
+      checks.check(inventoryJournal.sawDuplicateOf(events.get(DUPLICATED)),
+          "duplicate delivery of " + DUPLICATED + " reached inventory-service and was skipped (effectively_once)",
+          "no duplicate seen: " + inventoryJournal.lines(events.get(DUPLICATED)));
+      checks.check(notifyJournal.sawDuplicateOf(events.get(DUPLICATED)),
+          "duplicate delivery of " + DUPLICATED + " reached notification-service and was skipped (effectively_once)",
+          "no duplicate seen: " + notifyJournal.lines(events.get(DUPLICATED)));
+      checks.check(inventoryJournal.retriedThenDelivered(events.get(FLAKY_RESERVATION)),
+          "transient failure: fn_reserve_inventory failed once for " + FLAKY_RESERVATION
+              + " (SQLSTATE 40001), was redelivered and succeeded",
+          "attempts: " + inventoryJournal.lines(events.get(FLAKY_RESERVATION)));
+      long flakyEmails = email.requests().stream().filter(r -> field(r.body(), "order_id").equals(FLAKY_EMAIL)).count();
+      checks.check(notifyJournal.retriedThenDelivered(events.get(FLAKY_EMAIL)) && flakyEmails == 2,
+          "transient failure: the email service answered 503 once for " + FLAKY_EMAIL + ", the email was sent again and accepted",
+          flakyEmails + " request(s); attempts: " + notifyJournal.lines(events.get(FLAKY_EMAIL)));
+      long inventoryKeys = count(inventoryDb, "observer_idempotency_keys");
+      long notifyKeys = count(notifyDb, "observer_idempotency_keys");
+      checks.check(inventoryKeys == ORDERS.size() && notifyKeys == ORDERS.size(),
+          "each service recorded one idempotency key per order in its own database (" + inventorySchema + ", "
+              + notifySchema + ".observer_idempotency_keys)",
+          inventoryKeys + " and " + notifyKeys + " keys");
+      List<DeadLetter> dead = new ArrayList<>(inventory.deadLetters().list());
+      dead.addAll(notifications.deadLetters().list());
+      dead.addAll(orders.deadLetters().list());
+      checks.check(dead.isEmpty(), "no dead letters in any service", dead.toString());
+    } finally {
+      for (ObserverEngine e : new ObserverEngine[] {notifications, inventory, orders}) {
+        if (e != null) {
+          e.close();
+        }
+      }
+      if (email != null) {
+        email.close();
+      }
+      String problem = ns.deleteStream(natsUrl);
+      if (problem != null) {
+        out.println("cleanup: " + problem);
+      }
+      for (String schema : List.of(ordersSchema, inventorySchema, notifySchema)) {
+        Services.dropSchema(pgUrl, schema, out);
+      }
+    }
+    List<String> failures = checks.failures();
+    out.println(failures.isEmpty()
+        ? "\nchoreography: all checks passed (" + ORDERS.size() + " orders reserved once and notified once, "
+            + "1 duplicate delivery skipped by each subscriber, 2 transient failures retried)"
+        : "\nchoreography: " + failures.size() + " check(s) failed: " + failures);
+    return failures;
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // the order service's write path
+
+  private static Map<String, Object> insertOrder(java.sql.Connection c, Order o) throws Exception {
+    List<Map<String, Object>> items = new ArrayList<>();
+    o.items().forEach((sku, qty) -> items.add(Map.of("sku", sku, "qty", qty)));
+    try (PreparedStatement st = c.prepareStatement("INSERT INTO tb_order (id, customer_email, items, total) "
+        + "VALUES (?, ?, ?::jsonb, ?) RETURNING id, customer_email, items::text, total, status, created_at")) {
+      st.setString(1, o.id());
+      st.setString(2, o.email());
+      st.setString(3, JSON.writeValueAsString(items));
+      st.setBigDecimal(4, o.total());
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("id", rs.getString(1));
+        row.put("customer_email", rs.getString(2));
+        row.put("items", JSON.readValue(rs.getString(3), List.class));
+        row.put("total", rs.getBigDecimal(4));
+        row.put("status", rs.getString(5));
+        row.put("created_at", rs.getObject(6, java.time.OffsetDateTime.class).toInstant());
+        return row;
+      }
+    }
+  }
+
+  // -----------------------------------------------------------------------------------------------
+  // setup and reporting
+
+  private static void createSchema(String pgUrl, String schema, Path sqlFile) throws Exception {
+    try (java.sql.Connection c = Services.connect(pgUrl); Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA " + schema);
+      if (sqlFile != null) {
+        st.execute("SET search_path TO " + schema);
+        st.execute(Files.readString(sqlFile));
+      }
+    }
+  }
+
+  private static void printOrders(String ordersDb, PrintStream out) throws Exception {
+    out.println("\norders (order-service, tb_order):");
+    try (java.sql.Connection c = Services.connect(ordersDb); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT id, customer_email, items::text, total, status FROM tb_order ORDER BY id")) {
+      while (rs.next()) {
+        out.printf("  %-7s %-18s %-48s %7s  %s%n", rs.getString(1), rs.getString(2), rs.getString(3), rs.getBigDecimal(4),
+            rs.getString(5));
+      }
+    }
+  }
+
+  private static Map<String, Map<String, Integer>> printReservations(String inventoryDb, PrintStream out) throws Exception {
+    Map<String, Map<String, Integer>> byOrder = new LinkedHashMap<>();
+    out.println("\nreservations (inventory-service, tb_reservation, written by fn_reserve_inventory):");
+    try (java.sql.Connection c = Services.connect(inventoryDb); Statement st = c.createStatement()) {
+      try (ResultSet rs = st.executeQuery("SELECT order_id, sku, quantity, event_id FROM tb_reservation "
+          + "ORDER BY order_id, pk_reservation")) {
+        while (rs.next()) {
+          out.printf("  %-7s %-10s ×%d  (event %s)%n", rs.getString(1), rs.getString(2), rs.getInt(3), rs.getString(4));
+          byOrder.computeIfAbsent(rs.getString(1), k -> new LinkedHashMap<>()).merge(rs.getString(2), rs.getInt(3), Integer::sum);
+        }
+      }
+      out.println("stock (tb_stock):");
+      try (ResultSet rs = st.executeQuery("SELECT sku, on_hand, reserved FROM tb_stock ORDER BY sku")) {
+        while (rs.next()) {
+          out.printf("  %-10s on hand %2d, reserved %2d%n", rs.getString(1), rs.getInt(2), rs.getInt(3));
+        }
+      }
+      try (ResultSet rs = st.executeQuery("SELECT count(*) FROM observer_idempotency_keys")) {
+        rs.next();
+        out.println("idempotency keys recorded (observer_idempotency_keys): " + rs.getLong(1));
+      }
+    }
+    // a reservation counted twice shows up as a doubled quantity, which the checks catch
+    Map<String, Map<String, Integer>> counted = new LinkedHashMap<>();
+    try (java.sql.Connection c = Services.connect(inventoryDb); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT order_id, sku, sum(quantity) FROM tb_reservation GROUP BY order_id, sku "
+             + "ORDER BY order_id, sku")) {
+      while (rs.next()) {
+        counted.computeIfAbsent(rs.getString(1), k -> new LinkedHashMap<>()).put(rs.getString(2), rs.getInt(3));
+      }
+    }
+    return counted;
+  }
+
+  private static Map<String, Integer> reservedStock(String inventoryDb) throws Exception {
+    Map<String, Integer> out = new LinkedHashMap<>();
+    try (java.sql.Connection c = Services.connect(inventoryDb); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT sku, reserved FROM tb_stock WHERE reserved > 0 ORDER BY sku")) {
+      while (rs.next()) {
+        out.put(rs.getString(1), rs.getInt(2));
+      }
+    }
+    return out;
+  }
+
+  private static long count(String db, String table) {
+    try (java.sql.Connection c = Services.connect(db); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(*) FROM " + table)) {
+      rs.next();
+      return rs.getLong(1);
+    } catch (java.sql.SQLException e) {
+      return -1;
+    }
+  }
+
+  private static int reservedOrders(String inventoryDb) {
+    try (java.sql.Connection c = Services.connect(inventoryDb); Statement st = c.createStatement();
+         ResultSet rs = st.executeQuery("SELECT count(DISTINCT order_id) FROM tb_reservation")) {
+      rs.next();
+      return rs.getInt(1);
+    } catch (java.sql.SQLException e) {
+      return -1;
+    }
+  }
+
+  private static List<Receiver.Request> accepted(Receiver r) {
+    return r.requests().stream().filter(q -> q.status() / 100 == 2).toList();
+  }
+
+  private static String describe(List<DeliveryOutcome> outcomes) {
+    List<String> parts = new ArrayList<>();
+    for (DeliveryOutcome o : outcomes) {
+      parts.add(o.handler() + ": " + o.status() + " (" + o.detail() + ")");
+    }
+    return parts.isEmpty() ? "no rule matched" : String.join(", ", parts);
+  }
+
+  static String field(String json, String name) {
+    try {
+      JsonNode n = JSON.readTree(json).get(name);
+      return n == null ? "" : n.asText();
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
+  private static Map<String, Integer> items(Object... kv) {
+    Map<String, Integer> m = new LinkedHashMap<>();
+    for (int i = 0; i < kv.length; i += 2) {
+      m.put((String) kv[i], (Integer) kv[i + 1]);
+    }
+    return m;
+  }
+
+  private static boolean await(Duration timeout, BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (condition.getAsBoolean()) {
+        return true;
+      }
+      Thread.sleep(100);
+    }
+    return condition.getAsBoolean();
+  }
+
+  /** What one subscriber's engine did with each event: attempts, results, duplicates skipped. */
+  static final class Journal {
+    private final List<String[]> entries = new CopyOnWriteArrayList<>();
+
+    ObserverListener tagged(String service, PrintStream out) {
+      return new ObserverListener() {
+        @Override
+        public void attemptFinished(ObservedEvent event, String handler, int attempt, ActionResult result, Duration elapsed) {
+          String kind = result.isDelivered() ? ("duplicate".equals(result.detail()) ? "duplicate" : "delivered")
+              : result instanceof ActionResult.Failed ? "failed" : "retry";
+          entries.add(new String[] {event.id().toString(), kind, Integer.toString(attempt), result.detail()});
+          out.printf("  [%s] %s ← %s (delivery %d): %s%s%n", service, handler, orderId(event), attempt,
+              kind.equals("duplicate") ? "already processed, skipped (effectively_once)" : kind, 
+              result.detail().isEmpty() || kind.equals("duplicate") ? "" : " — " + result.detail());
+        }
+
+        @Override
+        public void duplicateSkipped(ObservedEvent event, String handler) {
+          entries.add(new String[] {event.id().toString(), "duplicate", "", ""});
+          out.printf("  [%s] %s ← %s: already processed, skipped (effectively_once)%n", service, handler, orderId(event));
+        }
+      };
+    }
+
+    boolean sawDuplicateOf(ObservedEvent event) {
+      return entries.stream().anyMatch(e -> e[0].equals(event.id().toString()) && e[1].equals("duplicate"));
+    }
+
+    boolean delivered(ObservedEvent event) {
+      return entries.stream().anyMatch(e -> e[0].equals(event.id().toString()) && e[1].equals("delivered"));
+    }
+
+    boolean retriedThenDelivered(ObservedEvent event) {
+      List<String> kinds = entries.stream().filter(e -> e[0].equals(event.id().toString())).map(e -> e[1]).toList();
+      int firstRetry = kinds.indexOf("retry");
+      return firstRetry >= 0 && kinds.subList(firstRetry, kinds.size()).contains("delivered")
+          && kinds.stream().filter("delivered"::equals).count() == 1;
+    }
+
+    List<String> lines(ObservedEvent event) {
+      return entries.stream().filter(e -> e[0].equals(event.id().toString()))
+          .map(e -> e[1] + (e[2].isEmpty() ? "" : "#" + e[2]) + (e[3].isEmpty() ? "" : " " + e[3])).toList();
+    }
+
+    private static String orderId(ObservedEvent event) {
+      return event.newRow().map(r -> String.valueOf(r.get("id"))).orElse(event.id().toString());
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.fraiseql.observers.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.fraiseql.observers.examples.choreography.Choreography;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/**
+ * Runs the choreography exactly as bin/choreography does (in-process), against the local NATS and
+ * PostgreSQL, and asserts its printed checks passed.
+ */
+class ChoreographyIT {
+  @Test
+  @Timeout(120)
+  void everyOrderIsReservedOnceAndNotifiedOnceDespiteADuplicateAndTransientFailures() throws Exception {
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    long t0 = System.nanoTime();
+    List<String> failures = Choreography.run(Path.of("choreography"), new PrintStream(buf, true, StandardCharsets.UTF_8));
+    String out = buf.toString(StandardCharsets.UTF_8);
+    assertThat(failures).as(out).isEmpty();
+    assertThat(out).as(out)
+        .contains("[order-service] committed o-1001 (alice@example.com")
+        .contains("fraiseql.order.created: DELIVERED (duplicate, stored once at 1)")
+        .contains("PASS order o-1001 reserved exactly once {MUG-RED=2, TEE-L=1}")
+        .contains("PASS order o-1004 notified exactly once (to dave@example.com)")
+        .contains("PASS duplicate delivery of o-1001 reached inventory-service and was skipped (effectively_once)")
+        .contains("PASS duplicate delivery of o-1001 reached notification-service and was skipped (effectively_once)")
+        .contains("SQLSTATE 40001")
+        .contains("[email-service] POST /send → 503  to=carol@example.com order=o-1003 (attempt 1)")
+        .contains("[email-service] POST /send → 200  to=carol@example.com order=o-1003 (attempt 2)")
+        .contains("PASS no dead letters in any service")
+        .contains("PASS each service recorded one idempotency key per order in its own database")
+        .doesNotContain("FAIL ")
+        .contains("choreography: all checks passed");
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(60));
+    assertThat(Cleanup.leftovers("choreo", Cleanup.runId("choreography", out))).as("left behind").isEmpty();
+  }
+}
