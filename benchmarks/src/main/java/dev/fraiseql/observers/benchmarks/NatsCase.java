@@ -1,0 +1,129 @@
+package dev.fraiseql.observers.benchmarks;
+
+import dev.fraiseql.observers.DeliveryOutcome;
+import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.ObserverListener;
+import io.nats.client.Connection;
+import io.nats.client.JetStream;
+import io.nats.client.JetStreamManagement;
+import io.nats.client.Nats;
+import io.nats.client.PublishOptions;
+import io.nats.client.api.PublishAck;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * nats: the engine's publish action to JetStream (Nats-Msg-Id de-duplication ids, every publish
+ * acknowledged, window {@code publish_window} = 1024), against raw jnats {@code publishAsync} with the
+ * same message ids, the same window of unacknowledged publishes, the same stream and server. Both
+ * sides build a fresh order event per message. The receiver is the stream: its message count must
+ * grow by exactly what each side sent.
+ */
+final class NatsCase implements BenchCase {
+  static final int WINDOW = 1024;
+
+  @Override
+  public String name() {
+    return "nats";
+  }
+
+  @Override
+  public Optional<String> unavailable() {
+    return Servers.unreachable(Servers.natsUrl(), 4222);
+  }
+
+  @Override
+  public List<Row> run(Options o) throws Exception {
+    long n = o.count(40_000, 500);
+    String sfx = Servers.suffix();
+    String stream = "BENCH_" + sfx.toUpperCase(java.util.Locale.ROOT);
+    String prefix = "bench" + sfx;
+    String oursSubject = prefix + ".order.created";
+    String rawSubject = prefix + ".raw.order.created";
+    String toml = "[observers]\nbackend = \"nats\"\nnats_url = \"" + Servers.natsUrl() + "\"\n\n[observers.nats]\n"
+        + "stream = \"" + stream + "\"\nsubjects = [\"" + prefix + ".>\"]\npublish_window = " + WINDOW + "\n\n"
+        + "[[observers.handlers]]\nname = \"order-to-nats\"\nevent = \"order.created\"\naction = \"publish\"\n"
+        + "subject = \"" + oursSubject + "\"\n";
+    LongAdder delivered = new LongAdder();
+    LongAdder failed = new LongAdder();
+    ObserverListener listener = new ObserverListener() {
+      @Override
+      public void completed(ObservedEvent event, DeliveryOutcome outcome) {
+        if (outcome.status() == DeliveryOutcome.Status.DELIVERED) {
+          delivered.increment();
+        } else {
+          failed.increment();
+        }
+      }
+    };
+    AtomicLong seq = new AtomicLong();
+    try (Connection nc = Nats.connect(new io.nats.client.Options.Builder().server(Servers.natsUrl())
+        .connectionTimeout(Duration.ofSeconds(2)).build());
+        ObserverEngine engine = ObserverEngine.builder().configToml(toml).listener(listener).build()) {
+      JetStream js = nc.jetStream();
+      JetStreamManagement jsm = nc.jetStreamManagement();
+      try {
+        // the first publish makes the engine's bus connect and create the stream
+        engine.onCommit(Payload.order(seq.incrementAndGet()));
+        Bench.awaitCount(Duration.ofSeconds(30), delivered::sum, 1, "the first publish (stream creation)");
+        Semaphore window = new Semaphore(WINDOW);
+        LongAdder acked = new LongAdder();
+        LongAdder rawFailed = new LongAdder();
+        Bench.Side ours = count -> {
+          long msgs = msgCount(jsm, stream);
+          long before = delivered.sum();
+          Bench.drive(CoreCase.PRODUCERS, count, i -> engine.onCommit(Payload.order(seq.incrementAndGet())));
+          Bench.awaitCount(Bench.budget(count), () -> delivered.sum() + failed.sum() - before, count, "publish outcomes (ours)");
+          Bench.await(Duration.ofSeconds(30), () -> engine.inFlight() == 0, "in-flight deliveries to end");
+          return msgCount(jsm, stream) - msgs;
+        };
+        Bench.Side raw = count -> {
+          long msgs = msgCount(jsm, stream);
+          long before = acked.sum() + rawFailed.sum();
+          Bench.drive(CoreCase.PRODUCERS, count, i -> {
+            ObservedEvent e = Payload.order(seq.incrementAndGet());
+            byte[] body = e.toJson();
+            window.acquire();
+            js.publishAsync(rawSubject, body, PublishOptions.builder().messageId(e.id().toString()).build())
+                .whenComplete((PublishAck ack, Throwable err) -> {
+                  window.release();
+                  if (err == null && !ack.isDuplicate()) {
+                    acked.increment();
+                  } else {
+                    rawFailed.increment();
+                  }
+                });
+          });
+          Bench.awaitCount(Bench.budget(count), () -> acked.sum() + rawFailed.sum() - before, count, "raw acks");
+          return msgCount(jsm, stream) - msgs;
+        };
+        Bench.Comparison c = Bench.compare(o, n, ours, raw);
+        if (failed.sum() > 0 || rawFailed.sum() > 0) {
+          throw new IllegalStateException("publishes failed: ours " + failed.sum() + ", raw " + rawFailed.sum());
+        }
+        Map<String, Object> notes = new LinkedHashMap<>();
+        notes.put("window", WINDOW);
+        notes.put("producers", CoreCase.PRODUCERS);
+        notes.put("stream", stream);
+        return List.of(Row.ratio("nats", c.ours(), c.raw(), 0.9, c.sent(), c.oursReceived(), c.rawReceived(), notes));
+      } finally {
+        try {
+          jsm.deleteStream(stream);
+        } catch (Exception ignored) {
+          // best effort: the stream has a random name
+        }
+      }
+    }
+  }
+
+  private static long msgCount(JetStreamManagement jsm, String stream) throws Exception {
+    return jsm.getStreamInfo(stream).getStreamState().getMsgCount();
+  }
+}
