@@ -72,8 +72,8 @@ class DispatcherTest {
   }
 
   private static List<Duration> retryDelays(VirtualScheduler time) {
-    // every schedule() is either an attempt timeout (10 s here) or a retry delay
-    return time.delays().stream().filter(d -> !d.equals(Duration.ofSeconds(10))).toList();
+    // every schedule() is the engine's timeout sweeper (50 ms, periodic) or a retry delay
+    return time.delays().stream().filter(d -> !d.equals(Duration.ofMillis(50))).toList();
   }
 
   @ParameterizedTest(name = "{0}: delays {1}")
@@ -141,7 +141,7 @@ class DispatcherTest {
     assertThat(letter.event()).isEqualTo(e);
     assertThat(letter.handler()).isEqualTo("h");
     assertThat(letter.attempts()).singleElement().satisfies(a -> assertThat(a.outcome()).contains("HTTP 400"));
-    assertThat(time.pending()).isZero();
+    assertThat(time.pending()).as("nothing scheduled but the timeout sweeper").isEqualTo(1);
   }
 
   @Test
@@ -450,5 +450,28 @@ class DispatcherTest {
     assertThat(first.completion().toCompletableFuture().join().get(0).status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
     assertThat(duplicate.completion().toCompletableFuture().join().get(0).status()).isEqualTo(DeliveryOutcome.Status.DUPLICATE);
     assertThat(scripted.seen("billing")).hasSize(1);
+  }
+
+  @Test
+  void aBlockingJavaHandlerThatHangsTimesOutAndTheRetryRunsOnAnotherThread() throws Exception {
+    CountDownLatch stuck = new CountDownLatch(1);
+    AtomicInteger calls = new AtomicInteger();
+    ObserverEngine engine = ObserverEngine.builder().config(ObserversConfig.builder()
+        .handler(HandlerConfig.builder("reserve").event("user.created").action("handler")
+            .settings(dev.fraiseql.observers.config.Settings.of("handler", Map.of("handler", "reserve")))
+            .retry(retry(2, BackoffStrategy.FIXED).initialDelay(Duration.ofMillis(50)).maxDelay(Duration.ofMillis(50))
+                .attemptTimeout(Duration.ofMillis(300)).build()).build()).build())
+        .handler("reserve", e -> {
+          if (calls.incrementAndGet() == 1) {
+            stuck.await(30, TimeUnit.SECONDS); // hangs, holding its thread
+          }
+        }).build();
+    engines.add(engine);
+    Dispatch d = engine.onCommit(userCreated());
+    DeliveryOutcome o = d.completion().toCompletableFuture().get(10, TimeUnit.SECONDS).get(0);
+    assertThat(o.status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+    assertThat(o.attempts()).isEqualTo(2);
+    assertThat(stuck.getCount()).as("the first attempt is still blocked").isEqualTo(1);
+    stuck.countDown();
   }
 }

@@ -20,9 +20,6 @@ final class Attempts {
   @SuppressWarnings("unchecked")
   static CompletableFuture<ActionResult> run(Action action, Delivery delivery, Duration timeout,
       ScheduledExecutorService scheduler) {
-    if (action instanceof JavaHandlerAction) {
-      return runBlocking(action, delivery, timeout, scheduler);
-    }
     CompletionStage<ActionResult> stage;
     try {
       stage = action.execute(delivery);
@@ -50,28 +47,6 @@ final class Attempts {
       timer.cancel(false);
       result.complete(r != null ? r : fromThrowable(ex));
     });
-    return result;
-  }
-
-  /**
-   * A host handler runs on the calling thread and may block: its timer is armed first, so a handler
-   * that hangs still ends its attempt (as a retryable timeout) after {@code timeout}. The thread itself
-   * is not interrupted.
-   */
-  private static CompletableFuture<ActionResult> runBlocking(Action action, Delivery delivery, Duration timeout,
-      ScheduledExecutorService scheduler) {
-    CompletableFuture<ActionResult> result = new CompletableFuture<>();
-    ScheduledFuture<?> timer = scheduler.schedule(
-        () -> result.complete(ActionResult.retry("timed out after " + timeout.toMillis() + "ms")),
-        timeout.toMillis(), TimeUnit.MILLISECONDS);
-    ActionResult r;
-    try {
-      r = action.execute(delivery).toCompletableFuture().join();
-    } catch (Throwable t) {
-      r = fromThrowable(t);
-    }
-    timer.cancel(false);
-    result.complete(r);
     return result;
   }
 

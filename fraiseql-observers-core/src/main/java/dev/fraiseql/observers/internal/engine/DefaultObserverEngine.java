@@ -65,6 +65,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
   private final AtomicBoolean closed = new AtomicBoolean();
   private final DeadLettersView deadLetters = new DeadLettersView();
   private volatile CloseReport closeReport;
+  private volatile java.util.concurrent.ScheduledFuture<?> sweeper;
 
   private DefaultObserverEngine(ObserversConfig config, Runtime rt, Router router, Map<String, HandlerRuntime> handlersByName,
       Map<String, HandlerRuntime> subscriptionHandlers, List<BusSubscription> subscriptions, Resources resources) {
@@ -122,6 +123,8 @@ public final class DefaultObserverEngine implements ObserverEngine {
       Router router = new Router(handlers, triggers);
       List<BusSubscription> open = new ArrayList<>();
       DefaultObserverEngine engine = new DefaultObserverEngine(cfg, rt, router, byName, subHandlers, open, res);
+      engine.sweeper = rt.scheduler.scheduleAtFixedRate(rt::sweepTimeouts, Runtime.SWEEP_INTERVAL_MILLIS,
+          Runtime.SWEEP_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
       for (SubscriptionConfig sc : subs) {
         SubscriptionRuntime sr = new SubscriptionRuntime(rt, subHandlers.get(sc.handler()), sc.subject());
         Settings s = sc.settings();
@@ -299,6 +302,10 @@ public final class DefaultObserverEngine implements ObserverEngine {
     for (DeliveryTask t : List.copyOf(rt.tasks)) {
       unfinished.add(t.describe());
       t.deadLetter("shutdown: the engine closed before this delivery finished");
+    }
+    java.util.concurrent.ScheduledFuture<?> sweep = sweeper;
+    if (sweep != null) {
+      sweep.cancel(false);
     }
     CloseReport report = new CloseReport(rt.completedWhileClosing.get(), unfinished.size(), unfinished);
     closeReport = report;

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,9 @@ final class DeliveryTask {
   private final long startNanos = System.nanoTime();
   private volatile int attempt;
   private volatile ScheduledFuture<?> pendingRetry;
+  /** The attempt in progress and when it times out (engine clock), for the sweeper. */
+  private volatile CompletableFuture<ActionResult> running;
+  private volatile long runningDeadlineMillis;
   /** False when the delivery never got room (overload): it holds no permit to give back. */
   private volatile boolean admitted = true;
 
@@ -124,14 +128,33 @@ final class DeliveryTask {
       key = Delivery.keyOf(event, handler.name());
     }
     Delivery delivery = new Delivery(event, handler.name(), n, payload, key);
-    CompletableFuture<ActionResult> attemptResult =
-        Attempts.run(handler.action(), delivery, handler.retry().attemptTimeout(), rt.scheduler);
-    if (attemptResult.isDone()) {
-      // the action answered on this (worker) thread: no second hop through the executor
-      onResult(n, startedAt, System.nanoTime() - t0, attemptResult.join(), claimed);
-    } else {
-      attemptResult.thenAcceptAsync(r -> onResult(n, startedAt, System.nanoTime() - t0, r, claimed), rt.safeExecutor);
+    CompletableFuture<ActionResult> result = new CompletableFuture<>();
+    Thread self = Thread.currentThread();
+    boolean[] onThisCall = {true};
+    result.thenAccept(r -> {
+      running = null;
+      if (Thread.currentThread() == self && onThisCall[0]) {
+        // answered on this worker while execute() ran: settle here, no second executor hop
+        onResult(n, startedAt, System.nanoTime() - t0, r, claimed);
+      } else {
+        rt.safeExecutor.execute(() -> onResult(n, startedAt, System.nanoTime() - t0, r, claimed));
+      }
+    });
+    // The attempt timeout: no timer per attempt; the engine's sweeper completes overdue attempts
+    // (see expireIfOverdue), even while a blocking handler still holds its thread.
+    runningDeadlineMillis = rt.clock.millis() + handler.retry().attemptTimeout().toMillis();
+    running = result;
+    CompletionStage<ActionResult> stage;
+    try {
+      stage = handler.action().execute(delivery);
+      if (stage == null) {
+        stage = CompletableFuture.completedFuture(ActionResult.failed("action returned no result (a bug in the action)"));
+      }
+    } catch (Throwable t) {
+      stage = CompletableFuture.failedFuture(t);
     }
+    stage.whenComplete((r, ex) -> result.complete(r != null ? r : Attempts.fromThrowable(ex)));
+    onThisCall[0] = false;
   }
 
   private void onResult(int n, Instant startedAt, long elapsedNanos, ActionResult r, boolean claimed) {
@@ -187,6 +210,18 @@ final class DeliveryTask {
 
   private static String detail(ActionResult r) {
     return r.detail().isEmpty() ? "" : " (" + r.detail() + ")";
+  }
+
+  /**
+   * Called by the engine's sweeper: completes the running attempt as a retryable timeout once it is
+   * past {@code timeout_ms}. A result arriving later is ignored (the attempt already counted).
+   */
+  void expireIfOverdue(long nowMillis) {
+    CompletableFuture<ActionResult> f = running;
+    if (f != null && !f.isDone() && nowMillis >= runningDeadlineMillis) {
+      String why = "timed out after " + handler.retry().attemptTimeout().toMillis() + "ms";
+      rt.safeExecutor.execute(() -> f.complete(ActionResult.retry(why)));
+    }
   }
 
   /** Dead-letters a delivery that found no room under the in-flight bound. */

@@ -65,6 +65,17 @@ final class Runtime {
     };
   }
 
+  /** How often attempts are checked against their timeout. */
+  static final long SWEEP_INTERVAL_MILLIS = 50;
+
+  /** Completes every attempt that is past its timeout. Runs every {@link #SWEEP_INTERVAL_MILLIS} ms. */
+  void sweepTimeouts() {
+    long now = clock.millis();
+    for (DeliveryTask t : tasks) {
+      t.expireIfOverdue(now);
+    }
+  }
+
   Logger log() {
     return LOG;
   }
