@@ -54,22 +54,13 @@ public final class Pipeline {
   private Pipeline() {}
 
   public static void main(String[] args) throws Exception {
-    Path dir = args.length > 0 ? Path.of(args[0]) : locate();
+    Path dir = args.length > 0 ? Path.of(args[0]) : Services.exampleDir("pipeline");
     List<String> failures = run(dir, System.out);
     if (!failures.isEmpty()) {
       System.out.println("pipeline: " + failures.size() + " check(s) FAILED");
       System.exit(1);
     }
     System.exit(0);
-  }
-
-  static Path locate() {
-    for (String p : List.of("examples/pipeline", "pipeline")) {
-      if (Files.isDirectory(Path.of(p))) {
-        return Path.of(p);
-      }
-    }
-    throw new IllegalStateException("cannot find the pipeline folder; run from the repository root or pass its path");
   }
 
   /**

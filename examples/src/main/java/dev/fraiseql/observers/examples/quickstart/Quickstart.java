@@ -11,7 +11,6 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -39,21 +38,12 @@ public final class Quickstart {
   private Quickstart() {}
 
   public static void main(String[] args) throws Exception {
-    Path config = args.length > 0 ? Path.of(args[0]) : locate();
+    Path config = args.length > 0 ? Path.of(args[0]) : dev.fraiseql.observers.examples.support.Services.exampleDir("quickstart").resolve("fraiseql.toml");
     List<String> failures = run(config, System.out);
     if (!failures.isEmpty()) {
       System.out.println("quickstart: " + failures.size() + " check(s) FAILED: " + failures);
       System.exit(1);
     }
-  }
-
-  static Path locate() {
-    for (String p : List.of("examples/quickstart/fraiseql.toml", "quickstart/fraiseql.toml")) {
-      if (Files.exists(Path.of(p))) {
-        return Path.of(p);
-      }
-    }
-    throw new IllegalStateException("cannot find quickstart/fraiseql.toml; run from the repository root or pass its path");
   }
 
   /** Runs the quickstart and returns the checks that failed (none when all is well). */

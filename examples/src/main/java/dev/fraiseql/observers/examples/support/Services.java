@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
@@ -19,6 +20,19 @@ public final class Services {
   private Services() {}
 
   /** The NATS server URL. */
+  /**
+   * The folder of example {@code name}: {@code examples/<name>} from the repository root, or
+   * {@code <name>} from the examples module (where the integration tests run).
+   */
+  public static java.nio.file.Path exampleDir(String name) {
+    for (String p : List.of("examples/" + name, name)) {
+      if (java.nio.file.Files.isDirectory(java.nio.file.Path.of(p))) {
+        return java.nio.file.Path.of(p);
+      }
+    }
+    throw new IllegalStateException("cannot find the " + name + " folder; run from the repository root or pass its path");
+  }
+
   public static String natsUrl() {
     return env("FRAISEQL_TEST_NATS_URL").or(() -> env("NATS_URL")).orElse("nats://localhost:4222");
   }

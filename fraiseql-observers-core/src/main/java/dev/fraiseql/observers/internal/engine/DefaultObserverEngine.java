@@ -649,16 +649,36 @@ public final class DefaultObserverEngine implements ObserverEngine {
     }
   }
 
+  /** What action and backend providers both see: the config, the environment, the host's components. */
+  private abstract static class ProviderContext {
+    final EngineSpec spec;
+
+    ProviderContext(EngineSpec spec) {
+      this.spec = spec;
+    }
+
+    public ObserversConfig config() {
+      return spec.config();
+    }
+
+    public Function<String, Optional<String>> env() {
+      return spec.env();
+    }
+
+    public <T> Optional<T> component(Class<T> type) {
+      return Components.find(spec, type);
+    }
+  }
+
   /** What an action provider sees. */
-  private static final class ActionContextImpl implements ActionContext {
-    private final EngineSpec spec;
+  private static final class ActionContextImpl extends ProviderContext implements ActionContext {
     private final String handlerName;
     private final Settings settings;
     private final ConfigLocation location;
     private final EventBus bus;
 
     ActionContextImpl(EngineSpec spec, String handlerName, Settings settings, ConfigLocation location, EventBus bus) {
-      this.spec = spec;
+      super(spec);
       this.handlerName = handlerName;
       this.settings = settings;
       this.location = location;
@@ -681,56 +701,25 @@ public final class DefaultObserverEngine implements ObserverEngine {
     }
 
     @Override
-    public ObserversConfig config() {
-      return spec.config();
-    }
-
-    @Override
     public EventBus bus() {
       return bus;
-    }
-
-    @Override
-    public Function<String, Optional<String>> env() {
-      return spec.env();
-    }
-
-    @Override
-    public <T> Optional<T> component(Class<T> type) {
-      return Components.find(spec, type);
     }
   }
 
   /** What a backend provider sees. */
-  private static final class BackendContextImpl implements dev.fraiseql.observers.spi.BackendContext {
-    private final EngineSpec spec;
+  private static final class BackendContextImpl extends ProviderContext implements dev.fraiseql.observers.spi.BackendContext {
     private final Settings settings;
     private final java.util.concurrent.ScheduledExecutorService scheduler;
 
     BackendContextImpl(EngineSpec spec, Settings settings, java.util.concurrent.ScheduledExecutorService scheduler) {
-      this.spec = spec;
+      super(spec);
       this.settings = settings;
       this.scheduler = scheduler;
     }
 
     @Override
-    public ObserversConfig config() {
-      return spec.config();
-    }
-
-    @Override
     public Settings settings() {
       return settings;
-    }
-
-    @Override
-    public Function<String, Optional<String>> env() {
-      return spec.env();
-    }
-
-    @Override
-    public <T> Optional<T> component(Class<T> type) {
-      return Components.find(spec, type);
     }
 
     @Override

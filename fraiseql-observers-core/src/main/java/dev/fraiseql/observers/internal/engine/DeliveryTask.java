@@ -97,10 +97,7 @@ final class DeliveryTask {
    */
   private void waitForOtherHolder(int n) {
     attempt = n - 1;
-    Duration delay = handler.retry().delayAfter(Math.max(1, n), rt.random());
-    if (delay.compareTo(rt.claimTtl) > 0) {
-      delay = rt.claimTtl;
-    }
+    Duration delay = rt.busyDelay(handler, n);
     try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
       rt.log().debug("[observer] {}: event {} is being delivered by another worker; checking again in {}ms{}",
           handler.name(), event.id(), delay.toMillis(), Runtime.req(event));
@@ -193,9 +190,7 @@ final class DeliveryTask {
     } else if (n >= max) {
       deadLetter("budget spent after " + n + " attempt" + (n == 1 ? "" : "s") + ": " + r.detail());
     } else {
-      ActionResult.Retry retry = (ActionResult.Retry) r;
-      Duration delay = retry.after().map(handler.retry()::capRequested)
-          .orElseGet(() -> handler.retry().delayAfter(n, rt.random()));
+      Duration delay = rt.retryDelay(handler, r, n);
       try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
         rt.log().warn("[observer] {}: attempt {}/{} failed in {}ms ({}); retrying in {}ms{}", handler.name(), n, max,
             elapsed.toMillis(), r.detail(), delay.toMillis(), Runtime.req(event));

@@ -76,6 +76,26 @@ final class Runtime {
     }
   }
 
+  /**
+   * The wait before attempt {@code n + 1} of {@code h} after result {@code r}: the delay the remote
+   * asked for (capped at the handler's maximum), else the handler's backoff.
+   */
+  java.time.Duration retryDelay(HandlerRuntime h, dev.fraiseql.observers.spi.ActionResult r, int n) {
+    if (r instanceof dev.fraiseql.observers.spi.ActionResult.Retry) {
+      java.util.Optional<java.time.Duration> asked = ((dev.fraiseql.observers.spi.ActionResult.Retry) r).after();
+      if (asked.isPresent()) {
+        return h.retry().capRequested(asked.get());
+      }
+    }
+    return h.retry().delayAfter(Math.max(1, n), random());
+  }
+
+  /** The wait before checking again on a delivery another worker holds: the backoff, at most the claim TTL. */
+  java.time.Duration busyDelay(HandlerRuntime h, int n) {
+    java.time.Duration d = h.retry().delayAfter(Math.max(1, n), random());
+    return d.compareTo(claimTtl) > 0 ? claimTtl : d;
+  }
+
   Logger log() {
     return LOG;
   }

@@ -107,23 +107,6 @@ final class Stores {
   }
 
   private static boolean hasDataSource(EngineSpec spec) {
-    for (Object o : spec.components().values()) {
-      if (o.getClass().getName().contains("DataSource") || implementsNamed(o.getClass(), "javax.sql.DataSource")) {
-        return true;
-      }
-    }
-    return false;
+    return spec.components().values().stream().anyMatch(javax.sql.DataSource.class::isInstance);
   }
-
-  private static boolean implementsNamed(Class<?> c, String name) {
-    for (Class<?> k = c; k != null; k = k.getSuperclass()) {
-      for (Class<?> i : k.getInterfaces()) {
-        if (i.getName().equals(name) || implementsNamed(i, name)) {
-          return true;
-        }
-      }
-    }
-    return false;
-  }
-
 }

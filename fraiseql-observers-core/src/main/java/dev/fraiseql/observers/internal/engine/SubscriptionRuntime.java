@@ -79,10 +79,10 @@ final class SubscriptionRuntime implements InboundHandler {
           result.complete(Disposition.ack());
         } else if (claim == IdempotencyStore.Claim.BUSY) {
           // a duplicate of a delivery still running elsewhere: come back later; this never spends the budget
-          Duration delay = handler.retry().delayAfter(n, rt.random());
+          Duration delay = rt.busyDelay(handler, n);
           rt.log().debug("[observer] {}: event {} is being handled by another worker; redelivering in {}ms",
               handler.name(), event.id(), delay.toMillis());
-          result.complete(Disposition.redeliverAfter(delay.compareTo(rt.claimTtl) > 0 ? rt.claimTtl : delay));
+          result.complete(Disposition.redeliverAfter(delay));
         } else {
           run(event, message, n, true, result);
         }
@@ -132,9 +132,7 @@ final class SubscriptionRuntime implements InboundHandler {
         result.complete(Disposition.term());
         return;
       }
-      Duration delay = r instanceof ActionResult.Retry && ((ActionResult.Retry) r).after().isPresent()
-          ? handler.retry().capRequested(((ActionResult.Retry) r).after().get())
-          : handler.retry().delayAfter(n, rt.random());
+      Duration delay = rt.retryDelay(handler, r, n);
       rt.log().warn("[observer] {}: delivery {}/{} of event {} failed in {}ms ({}); redelivering in {}ms{}", handler.name(),
           n, max, event.id(), elapsed.toMillis(), r.detail(), delay.toMillis(), Runtime.req(event));
       rt.listeners.retryScheduled(event, handler.name(), n + 1, delay);
