@@ -33,7 +33,7 @@ import java.util.UUID;
  */
 public final class ObservedEvent {
   static {
-    EventInternals.install(ObservedEvent::jsonBytes);
+    EventInternals.install(ObservedEvent::jsonBytes, (e, json) -> e.json = json);
   }
 
   private final UUID id;
@@ -107,7 +107,10 @@ public final class ObservedEvent {
   }
 
   /**
-   * Reads an event back from its default JSON (as published to a bus by this library).
+   * Reads an event back from its default JSON (as published to a bus by this library). An event
+   * read from JSON that carries its id, timestamp and {@code context.event_name} (everything this
+   * library writes does) keeps those bytes as its {@link #toJson() default JSON}: forwarding it
+   * sends exactly what was read, unknown fields and key order included.
    *
    * @throws IllegalArgumentException naming what is wrong, when the bytes are not such an event
    */

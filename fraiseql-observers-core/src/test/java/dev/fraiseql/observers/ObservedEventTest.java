@@ -159,6 +159,51 @@ class ObservedEventTest {
   }
 
   @Test
+  void fromJsonKeepsTheBytesItReadWhenNothingWasMadeUp() {
+    // Key order and an unknown field that the library would not write: kept byte for byte.
+    String in = "{\"table\":\"tb_order\",\"event\":\"INSERT\",\"id\":\"0193a0b0-0000-7000-8000-000000000001\","
+        + "\"timestamp\":\"2026-02-25T10:00:00Z\",\"extra\":{\"x\":[1,2]},"
+        + "\"data\":{\"new\":{\"total\":129.90,\"n\":12345678901,\"big\":123456789012345678901234567890,"
+        + "\"items\":[{\"sku\":\"A\",\"ok\":true,\"none\":null}]},\"old\":null},"
+        + "\"context\":{\"event_name\":\"order.created\",\"attributes\":{\"n\":1}}}";
+    byte[] bytes = in.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ObservedEvent e = ObservedEvent.fromJson(bytes);
+    bytes[0] = 'X'; // the event keeps its own copy
+    assertThat(e.toJsonString()).isEqualTo(in);
+    Map<String, Object> row = e.newRow().orElseThrow();
+    assertThat(row.get("total")).isEqualTo(new BigDecimal("129.90"));
+    assertThat(row.get("n")).isEqualTo(12345678901L);
+    assertThat(row.get("big")).isEqualTo(new java.math.BigInteger("123456789012345678901234567890"));
+    @SuppressWarnings("unchecked")
+    Map<String, Object> item = (Map<String, Object>) ((List<Object>) row.get("items")).get(0);
+    assertThat(item).containsEntry("sku", "A").containsEntry("ok", true).containsKey("none");
+    assertThatThrownBy(() -> item.put("y", 1)).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> row.entrySet().iterator().next().setValue(1)).isInstanceOf(UnsupportedOperationException.class);
+    assertThatThrownBy(() -> row.keySet().clear()).isInstanceOf(UnsupportedOperationException.class);
+    assertThat(e.context().attributes()).containsEntry("n", 1);
+    // The same event built in code serializes canonically and compares equal.
+    assertThat(ObservedEvent.fromJson(e.toBuilder().build().toJson())).isEqualTo(e);
+  }
+
+  @Test
+  void fromJsonWithoutIdOrNameWritesWhatItMadeUp() {
+    ObservedEvent e = ObservedEvent.fromJson("{\"event\":\"DELETE\",\"table\":\"tb_user\",\"data\":{\"old\":{\"id\":3}}}".getBytes());
+    assertThat(e.toJsonString()).contains("\"id\":\"" + e.id() + "\"").contains("\"event_name\":\"user.deleted\"")
+        .contains("\"old\":{\"id\":3}");
+  }
+
+  @Test
+  void fromJsonRejectsNonScalarsAndTrailingContent() {
+    assertThatThrownBy(() -> ObservedEvent.fromJson("{\"event\":\"INSERT\",\"table\":{}}".getBytes()))
+        .hasMessage("not a FraiseQL event: \"table\" must be a string, got a JSON object");
+    assertThatThrownBy(() -> ObservedEvent.fromJson("{\"event\":\"INSERT\",\"table\":\"t\"} {}".getBytes()))
+        .hasMessageContaining("trailing content");
+    assertThatThrownBy(() -> ObservedEvent.fromJson("[1]".getBytes())).hasMessage("not a FraiseQL event: expected a JSON object");
+    assertThatThrownBy(() -> ObservedEvent.fromJson("{\"event\":\"INSERT\",\"table\":\"t\",\"data\":{\"new\":{\"a\":[1,}}}".getBytes()))
+        .hasMessageStartingWith("not a FraiseQL event: invalid JSON");
+  }
+
+  @Test
   void toStringHasNoRowData() {
     ObservedEvent e = ObservedEvent.insert("tb_user", Map.of("email", "alice@example.com"));
     assertThat(e.toString()).doesNotContain("alice");

@@ -6,11 +6,15 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.AbstractList;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.RandomAccess;
+import java.util.Set;
 
 /** Deep, immutable copies of JSON-like values, and the library's one ObjectMapper. */
 public final class JsonValues {
@@ -61,21 +65,24 @@ public final class JsonValues {
         || value instanceof Short || value instanceof Byte) {
       return value;
     }
+    if (value instanceof FrozenMap || value instanceof FrozenList) {
+      return value; // deep-frozen already: built only by this class from frozen values
+    }
     if (value instanceof Map) {
       Map<?, ?> m = (Map<?, ?>) value;
-      Map<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 4 / 3 + 1));
+      LinkedHashMap<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 4 / 3 + 1));
       for (Map.Entry<?, ?> e : m.entrySet()) {
         copy.put(String.valueOf(e.getKey()), freeze(e.getValue()));
       }
-      return Collections.unmodifiableMap(copy);
+      return new FrozenMap(copy);
     }
     if (value instanceof List) {
       List<?> l = (List<?>) value;
-      List<Object> copy = new ArrayList<>(l.size());
+      ArrayList<Object> copy = new ArrayList<>(l.size());
       for (Object o : l) {
         copy.add(freeze(o));
       }
-      return Collections.unmodifiableList(copy);
+      return new FrozenList(copy);
     }
     if (value instanceof Character || value instanceof Enum || value instanceof CharSequence
         || value instanceof java.util.UUID || value instanceof java.time.temporal.TemporalAccessor
@@ -88,5 +95,65 @@ public final class JsonValues {
       return value;
     }
     return freeze(plain);
+  }
+
+  /** Wraps a map whose values are all frozen already (the caller gives it up). */
+  public static Map<String, Object> frozenMap(LinkedHashMap<String, Object> ownedFrozenValues) {
+    return new FrozenMap(ownedFrozenValues);
+  }
+
+  /** Wraps a list whose elements are all frozen already (the caller gives it up). */
+  public static List<Object> frozenList(ArrayList<Object> ownedFrozenElements) {
+    return new FrozenList(ownedFrozenElements);
+  }
+
+  /** An unmodifiable map of frozen values; marks "deep-frozen" so that freezing it again is free. */
+  private static final class FrozenMap extends AbstractMap<String, Object> {
+    private final Map<String, Object> m;
+    private final Set<Entry<String, Object>> entries;
+
+    FrozenMap(LinkedHashMap<String, Object> m) {
+      this.m = m;
+      this.entries = Collections.unmodifiableMap(m).entrySet();
+    }
+
+    @Override
+    public Set<Entry<String, Object>> entrySet() {
+      return entries;
+    }
+
+    @Override
+    public Object get(Object key) {
+      return m.get(key);
+    }
+
+    @Override
+    public boolean containsKey(Object key) {
+      return m.containsKey(key);
+    }
+
+    @Override
+    public int size() {
+      return m.size();
+    }
+  }
+
+  /** An unmodifiable list of frozen values; marks "deep-frozen" so that freezing it again is free. */
+  private static final class FrozenList extends AbstractList<Object> implements RandomAccess {
+    private final List<Object> l;
+
+    FrozenList(ArrayList<Object> l) {
+      this.l = l;
+    }
+
+    @Override
+    public Object get(int index) {
+      return l.get(index);
+    }
+
+    @Override
+    public int size() {
+      return l.size();
+    }
   }
 }
