@@ -23,7 +23,7 @@ public abstract class ActionResult {
   }
 
   public static Delivered delivered() {
-    return new Delivered("");
+    return Delivered.PLAIN;
   }
 
   public static Delivered delivered(String detail) {
@@ -46,6 +46,8 @@ public abstract class ActionResult {
 
   /** The action did what it was asked. */
   public static final class Delivered extends ActionResult {
+    static final Delivered PLAIN = new Delivered("");
+
     private Delivered(String detail) {
       super(detail);
     }

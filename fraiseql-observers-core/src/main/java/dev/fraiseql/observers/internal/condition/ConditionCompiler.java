@@ -890,17 +890,79 @@ public final class ConditionCompiler {
     final Cmp op;
     final Node left;
     final Node right;
+    /** When the right side is a text or number literal: its value, for a fast path without normalising. */
+    private final String literalText;
+    private final BigDecimal literalNumber;
+    private final boolean literalIsLong;
+    private final long literalLong;
 
     Compare(Cmp op, Node left, Node right) {
       this.op = op;
       this.left = left;
       this.right = right;
+      Object lit = right instanceof Literal ? ((Literal) right).value : null;
+      this.literalText = lit instanceof String ? (String) lit : null;
+      this.literalNumber = lit instanceof BigDecimal ? (BigDecimal) lit : null;
+      long asLong = 0;
+      boolean isLong = false;
+      if (literalNumber != null) {
+        try {
+          asLong = literalNumber.longValueExact();
+          isLong = true;
+        } catch (ArithmeticException notIntegral) {
+          // compared through BigDecimal
+        }
+      }
+      this.literalIsLong = isLong;
+      this.literalLong = asLong;
     }
 
     @Override
     public Object eval(ObservedEvent e) {
-      Object l = Values.norm(left.eval(e));
-      Object r = Values.norm(right.eval(e));
+      if (literalText != null || literalNumber != null) {
+        Object l = left.eval(e);
+        if (literalText != null && l instanceof String) {
+          String a = (String) l;
+          if (op == Cmp.EQ) {
+            return a.equals(literalText);
+          }
+          if (op == Cmp.NE) {
+            return !a.equals(literalText);
+          }
+          return ordered(Integer.signum(a.compareTo(literalText)));
+        }
+        if (literalNumber != null) {
+          if (literalIsLong && (l instanceof Integer || l instanceof Long || l instanceof Short || l instanceof Byte)) {
+            return ordered(Long.compare(((Number) l).longValue(), literalLong));
+          }
+          if (l instanceof BigDecimal) {
+            return ordered(((BigDecimal) l).compareTo(literalNumber));
+          }
+        }
+        return compare(Values.norm(l), literalText != null ? literalText : literalNumber);
+      }
+      return compare(Values.norm(left.eval(e)), Values.norm(right.eval(e)));
+    }
+
+    /** The comparison's answer given the order of two values of one type. */
+    private Boolean ordered(int c) {
+      switch (op) {
+        case EQ:
+          return c == 0;
+        case NE:
+          return c != 0;
+        case LT:
+          return c < 0;
+        case LE:
+          return c <= 0;
+        case GT:
+          return c > 0;
+        default:
+          return c >= 0;
+      }
+    }
+
+    private Boolean compare(Object l, Object r) {
       switch (op) {
         case EQ:
           return Values.equal(l, r);
@@ -908,19 +970,7 @@ public final class ConditionCompiler {
           return !Values.equal(l, r);
         default:
           Integer c = Values.order(l, r);
-          if (c == null) {
-            return Boolean.FALSE;
-          }
-          switch (op) {
-            case LT:
-              return c < 0;
-            case LE:
-              return c <= 0;
-            case GT:
-              return c > 0;
-            default:
-              return c >= 0;
-          }
+          return c == null ? Boolean.FALSE : ordered(c);
       }
     }
   }
@@ -1053,10 +1103,11 @@ public final class ConditionCompiler {
         String seg = segments[k];
         if (v instanceof Map) {
           Map<?, ?> m = (Map<?, ?>) v;
-          if (!m.containsKey(seg)) {
+          Object next = m.get(seg);
+          if (next == null && !m.containsKey(seg)) {
             return MISSING;
           }
-          v = m.get(seg);
+          v = next;
         } else if (v instanceof List) {
           List<?> l = (List<?>) v;
           int index = index(seg);

@@ -42,7 +42,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -61,7 +60,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
   private final Map<String, HandlerRuntime> subscriptionHandlers;
   private final List<BusSubscription> subscriptions;
   private final Resources resources;
-  private final Semaphore permits;
+  private final InFlightGate gate;
   private final AtomicBoolean closed = new AtomicBoolean();
   private final DeadLettersView deadLetters = new DeadLettersView();
   private volatile CloseReport closeReport;
@@ -76,7 +75,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
     this.subscriptionHandlers = subscriptionHandlers;
     this.subscriptions = subscriptions;
     this.resources = resources;
-    this.permits = new Semaphore(config.maxInFlight());
+    this.gate = new InFlightGate(config.maxInFlight(), rt.tasks::removedTotal);
   }
 
   /** Builds and starts an engine. */
@@ -166,87 +165,76 @@ public final class DefaultObserverEngine implements ObserverEngine {
     }
     HandlerRuntime[] matched = router.match(event);
     if (matched.length == 0) {
-      return new DispatchHandle(event, List.of(), List.of(), List.of());
+      return DispatchHandle.none(event);
     }
-    List<String> names = new ArrayList<>(matched.length);
-    for (HandlerRuntime h : matched) {
-      names.add(h.name());
+    if (!rt.listeners.isEmpty()) {
+      rt.listeners.matched(event, DispatchHandle.names(matched));
     }
-    rt.listeners.matched(event, names);
-    List<HandlerRuntime> order = List.of(matched);
-    List<CompletableFuture<DeliveryOutcome>> outcomes = new ArrayList<>(matched.length);
-    List<DeliveryTask> toStart = new ArrayList<>(matched.length);
-    int index = 0;
-    CompletableFuture<DeliveryOutcome>[] slots = newSlots(matched.length);
-    for (HandlerRuntime h : matched) {
-      if (!h.condition().test(event)) {
-        rt.listeners.skipped(event, h.name());
+    Object[] slots = new Object[matched.length];
+    int toStart = 0;
+    for (int i = 0; i < matched.length; i++) {
+      HandlerRuntime h = matched[i];
+      if (h.condition().test(event)) {
+        slots[i] = new DeliveryTask(rt, h, event);
+        toStart++;
+      } else {
         DeliveryOutcome o = new DeliveryOutcome(h.name(), DeliveryOutcome.Status.SKIPPED, 0, "condition is false", Duration.ZERO);
-        rt.listeners.completed(event, o);
-        slots[index++] = CompletableFuture.completedFuture(o);
-        continue;
+        slots[i] = o;
+        if (!rt.listeners.isEmpty()) {
+          rt.listeners.skipped(event, h.name());
+          rt.listeners.completed(event, o);
+        }
       }
-      DeliveryTask t = new DeliveryTask(rt, h, event, this::release);
-      toStart.add(t);
-      slots[index++] = t.outcome;
     }
-    for (CompletableFuture<DeliveryOutcome> f : slots) {
-      outcomes.add(f);
+    if (toStart > 0) {
+      admit(event, slots, toStart);
     }
-    if (!toStart.isEmpty()) {
-      admit(event, toStart);
-    }
-    return new DispatchHandle(event, List.copyOf(names), order, outcomes);
-  }
-
-  @SuppressWarnings("unchecked")
-  private static CompletableFuture<DeliveryOutcome>[] newSlots(int n) {
-    return new CompletableFuture[n];
-  }
-
-  private void release() {
-    rt.inFlight.decrementAndGet();
-    permits.release();
+    return new DispatchHandle(event, matched, slots);
   }
 
   /** Takes room for the deliveries under the overflow policy, then starts them in definition order. */
-  private void admit(ObservedEvent event, List<DeliveryTask> tasks) {
-    int n = tasks.size();
-    boolean room = n <= config.maxInFlight() && permits.tryAcquire(n);
-    if (!room) {
+  private void admit(ObservedEvent event, Object[] slots, int n) {
+    if (!gate.tryAcquire(n)) {
       rt.listeners.overloaded(event, config.overflowPolicy().configName());
       OverflowPolicy policy = config.overflowPolicy();
       if (policy == OverflowPolicy.REJECT) {
-        throw new ObserverOverloadedException("observer engine overloaded: " + rt.inFlight.get()
+        throw new ObserverOverloadedException("observer engine overloaded: " + gate.inFlight()
             + " deliveries in flight (max_in_flight=" + config.maxInFlight() + "); event " + event.id()
             + " was not dispatched (overflow_policy=reject)");
       }
-      if (policy == OverflowPolicy.BLOCK && n <= config.maxInFlight()) {
+      boolean room = false;
+      if (policy == OverflowPolicy.BLOCK) {
         try {
-          room = permits.tryAcquire(n, config.overflowTimeout().toMillis(), TimeUnit.MILLISECONDS);
+          room = gate.acquire(n, config.overflowTimeout().toMillis());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
       }
       if (!room) {
-        String reason = "overloaded: " + rt.inFlight.get() + " deliveries in flight (max_in_flight=" + config.maxInFlight()
+        String reason = "overloaded: " + gate.inFlight() + " deliveries in flight (max_in_flight=" + config.maxInFlight()
             + ", overflow_policy=" + policy.configName() + ")";
-        for (DeliveryTask t : tasks) {
-          t.deadLetterWithoutRoom(reason);
+        for (Object s : slots) {
+          if (s instanceof DeliveryTask) {
+            ((DeliveryTask) s).deadLetter(reason);
+          }
         }
         return;
       }
     }
-    rt.inFlight.addAndGet(n);
     if (rt.log().isDebugEnabled()) {
-      for (DeliveryTask t : tasks) {
-        try (Runtime.MdcScope ignored = Runtime.mdc(event, t.handler.name())) {
-          rt.log().debug("[observer] {} fired → {}{}", Runtime.label(event), t.handler.name(), Runtime.req(event));
+      for (Object s : slots) {
+        if (s instanceof DeliveryTask) {
+          DeliveryTask t = (DeliveryTask) s;
+          try (Runtime.MdcScope ignored = Runtime.mdc(event, t.handler.name())) {
+            rt.log().debug("[observer] {} fired → {}{}", Runtime.label(event), t.handler.name(), Runtime.req(event));
+          }
         }
       }
     }
-    for (DeliveryTask t : tasks) {
-      t.start();
+    for (Object s : slots) {
+      if (s instanceof DeliveryTask) {
+        ((DeliveryTask) s).start();
+      }
     }
   }
 
@@ -271,7 +259,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
 
   @Override
   public int inFlight() {
-    return rt.inFlight.get();
+    return gate.inFlight();
   }
 
   @Override
@@ -299,7 +287,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
     }
     rt.aborting = true;
     List<String> unfinished = new ArrayList<>();
-    for (DeliveryTask t : List.copyOf(rt.tasks)) {
+    for (DeliveryTask t : rt.tasks.snapshot()) {
       unfinished.add(t.describe());
       t.deadLetter("shutdown: the engine closed before this delivery finished");
     }
@@ -364,10 +352,10 @@ public final class DefaultObserverEngine implements ObserverEngine {
         throw new IllegalStateException("the observer engine is closed; cannot replay " + id);
       }
       rt.log().info("[observer] {}: replaying dead letter {} (event {})", h.name(), id, letter.event().id());
-      rt.inFlight.incrementAndGet();
-      DeliveryTask t = new DeliveryTask(rt, h, letter.event(), rt.inFlight::decrementAndGet);
+      gate.forceAcquire();
+      DeliveryTask t = new DeliveryTask(rt, h, letter.event());
       t.start();
-      return t.outcome.thenApply(o -> {
+      return t.outcome().thenApply(o -> {
         rt.deadLetters.remove(id);
         rt.fallbackDeadLetters.remove(id);
         return o;
@@ -423,7 +411,10 @@ public final class DefaultObserverEngine implements ObserverEngine {
     Runtime runtime(List<ConfigProblem> problems) {
       ObserversConfig cfg = spec.config();
       scheduler = spec.scheduler().orElseGet(() -> ownedScheduler = Threads.scheduler());
-      java.util.concurrent.Executor executor = spec.executor().orElseGet(() -> ownedExecutor = Threads.executor());
+      // The host's executor gets one task per delivery step (its own sizing and threads decide);
+      // the engine's own pool is fed through Threads.WORKERS drainers of one lock-free queue.
+      java.util.concurrent.Executor executor = spec.executor().isPresent() ? spec.executor().get()
+          : new Drainers(ownedExecutor = Threads.executor(), Threads.WORKERS, scheduler)::execute;
       mainBackend = backend(cfg.backend(), problems);
       if (!problems.isEmpty()) {
         throw new ObserverConfigException(cfg.source(), problems);

@@ -2,13 +2,14 @@ package dev.fraiseql.observers.internal.engine;
 
 import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.ObservedEvent;
-import dev.fraiseql.observers.internal.EventInternals;
 import dev.fraiseql.observers.internal.Uuid7;
 import dev.fraiseql.observers.spi.ActionResult;
 import dev.fraiseql.observers.spi.AttemptRecord;
 import dev.fraiseql.observers.spi.DeadLetter;
 import dev.fraiseql.observers.spi.Delivery;
 import dev.fraiseql.observers.spi.IdempotencyStore;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -18,40 +19,63 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * One event × one handler, from the first attempt to delivered / duplicate / dead-lettered. Retries
  * wait on the scheduler, never on a sleeping thread. Exactly one of the end states wins (CAS).
+ *
+ * <p>Kept lean because one is built per matched handler per event: the attempt that answers on its
+ * worker thread settles there (no future, no second hop); the payload and the idempotency key are
+ * computed only if the action reads them; attempt records are kept only for attempts that did not
+ * deliver (a dead letter's history); the outcome future exists only if someone asks for it.
  */
-final class DeliveryTask {
+final class DeliveryTask implements Runnable {
+  private static final VarHandle ENDED;
+  private static final VarHandle LIVE;
+  private static final VarHandle WAITER;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      ENDED = l.findVarHandle(DeliveryTask.class, "ended", int.class);
+      LIVE = l.findVarHandle(DeliveryTask.class, "live", int.class);
+      WAITER = l.findVarHandle(DeliveryTask.class, "waiter", CompletableFuture.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   private final Runtime rt;
   final HandlerRuntime handler;
   final ObservedEvent event;
-  /** Serialized and keyed lazily, on the worker: a Java handler reads neither. */
-  private byte[] payload;
-  private String key;
-  private final Runnable onEnd;
-  final CompletableFuture<DeliveryOutcome> outcome = new CompletableFuture<>();
-  private final List<AttemptRecord> attempts = new ArrayList<>();
-  private final AtomicBoolean finished = new AtomicBoolean();
   private final long startNanos = System.nanoTime();
+  /** 1 once an end state (delivered, duplicate, dead-lettered) has won. */
+  private volatile int ended;
+  /** The number of the attempt running now, 0 between attempts: whoever CASes it to 0 settles that attempt. */
+  private volatile int live;
+  /** When the running attempt times out (engine clock millis), for the sweeper. */
+  private volatile long liveDeadlineMillis;
+  /** Whether the running attempt holds an idempotency claim (released if it times out). */
+  private volatile boolean liveClaimed;
   private volatile int attempt;
   private volatile ScheduledFuture<?> pendingRetry;
-  /** The attempt in progress and when it times out (engine clock), for the sweeper. */
-  private volatile CompletableFuture<ActionResult> running;
-  private volatile long runningDeadlineMillis;
-  /** False when the delivery never got room (overload): it holds no permit to give back. */
-  private volatile boolean admitted = true;
+  /** Attempts that did not deliver, for a dead letter's history; null until the first one. */
+  private List<AttemptRecord> failures;
+  /** The end, once reached; and the future someone asked for, if anyone did. */
+  private volatile DeliveryOutcome result;
+  private volatile CompletableFuture<DeliveryOutcome> waiter;
+  /** TaskSet links, guarded by the stripe's monitor; stripe is -1 when not in the set. */
+  int stripe = -1;
+  DeliveryTask prev;
+  DeliveryTask next;
 
-  DeliveryTask(Runtime rt, HandlerRuntime handler, ObservedEvent event, Runnable onEnd) {
+  DeliveryTask(Runtime rt, HandlerRuntime handler, ObservedEvent event) {
     this.rt = rt;
     this.handler = handler;
     this.event = event;
-    this.onEnd = onEnd;
   }
 
-  /** Queues the first attempt on the executor. */
+  /** Tracks it and queues the first attempt on the executor. */
   void start() {
     rt.tasks.add(this);
     submit();
@@ -59,24 +83,26 @@ final class DeliveryTask {
 
   private void submit() {
     try {
-      rt.executor.execute(this::runAttempt);
+      rt.executor.execute(this);
     } catch (RejectedExecutionException e) {
       // The host's executor is saturated or shut down: try again shortly rather than lose it.
-      if (!finished.get()) {
+      if (ended == 0) {
         pendingRetry = rt.scheduler.schedule(this::submit, 100, TimeUnit.MILLISECONDS);
       }
     }
   }
 
-  private void runAttempt() {
-    if (finished.get()) {
+  /** One attempt (the executor's entry point). */
+  @Override
+  public void run() {
+    if (ended != 0) {
       return;
     }
     int n = ++attempt;
     if (rt.effectivelyOnce && !handler.action().recordsIdempotencyItself()) {
       rt.idempotency.claim(event.id().toString(), handler.name(), rt.claimTtl).whenCompleteAsync((claim, ex) -> {
         if (ex != null) {
-          onResult(n, rt.clock.instant(), 0, ActionResult.retry("idempotency store unavailable: " + Attempts.fromThrowable(ex).detail()), false);
+          onResult(n, rt.clock.millis(), 0, ActionResult.retry("idempotency store unavailable: " + Attempts.fromThrowable(ex).detail()), false);
         } else if (claim == IdempotencyStore.Claim.DONE) {
           finish(DeliveryOutcome.Status.DUPLICATE, n - 1, "already delivered (effectively_once)");
         } else if (claim == IdempotencyStore.Claim.BUSY) {
@@ -103,13 +129,14 @@ final class DeliveryTask {
           handler.name(), event.id(), delay.toMillis(), Runtime.req(event));
     }
     pendingRetry = rt.scheduler.schedule(this::submit, delay.toMillis(), TimeUnit.MILLISECONDS);
-    if (finished.get()) {
+    if (ended != 0) {
       pendingRetry.cancel(false);
     }
   }
 
+  @SuppressWarnings("unchecked")
   private void execute(int n, boolean claimed) {
-    Instant startedAt = rt.clock.instant();
+    long startedMillis = rt.clock.millis();
     long t0 = System.nanoTime();
     if (rt.log().isDebugEnabled() || !rt.listeners.isEmpty()) {
       try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
@@ -120,27 +147,27 @@ final class DeliveryTask {
         rt.listeners.attemptStarted(event, handler.name(), n);
       }
     }
-    if (payload == null) {
-      payload = EventInternals.payload(event);
-      key = Delivery.keyOf(event, handler.name());
-    }
-    Delivery delivery = new Delivery(event, handler.name(), n, payload, key);
-    CompletableFuture<ActionResult> result = new CompletableFuture<>();
-    Thread self = Thread.currentThread();
-    boolean[] onThisCall = {true};
-    result.thenAccept(r -> {
-      running = null;
-      if (Thread.currentThread() == self && onThisCall[0]) {
-        // answered on this worker while execute() ran: settle here, no second executor hop
-        onResult(n, startedAt, System.nanoTime() - t0, r, claimed);
-      } else {
-        rt.safeExecutor.execute(() -> onResult(n, startedAt, System.nanoTime() - t0, r, claimed));
-      }
-    });
-    // The attempt timeout: no timer per attempt; the engine's sweeper completes overdue attempts
+    Delivery delivery = new Delivery(event, handler.name(), n);
+    // The attempt timeout: no timer per attempt; the engine's sweeper settles overdue attempts
     // (see expireIfOverdue), even while a blocking handler still holds its thread.
-    runningDeadlineMillis = rt.clock.millis() + handler.retry().attemptTimeout().toMillis();
-    running = result;
+    liveDeadlineMillis = startedMillis + handler.retry().attemptTimeout().toMillis();
+    liveClaimed = claimed;
+    live = n;
+    if (handler.action() instanceof SyncAction) {
+      ActionResult r;
+      try {
+        r = ((SyncAction) handler.action()).executeNow(delivery);
+        if (r == null) {
+          r = ActionResult.failed("action returned no result (a bug in the action)");
+        }
+      } catch (Throwable t) {
+        r = Attempts.fromThrowable(t);
+      }
+      if (LIVE.compareAndSet(this, n, 0)) {
+        onResult(n, startedMillis, System.nanoTime() - t0, r, claimed);
+      }
+      return;
+    }
     CompletionStage<ActionResult> stage;
     try {
       stage = handler.action().execute(delivery);
@@ -150,17 +177,45 @@ final class DeliveryTask {
     } catch (Throwable t) {
       stage = CompletableFuture.failedFuture(t);
     }
-    stage.whenComplete((r, ex) -> result.complete(r != null ? r : Attempts.fromThrowable(ex)));
-    onThisCall[0] = false;
+    if (stage instanceof CompletableFuture && ((CompletableFuture<ActionResult>) stage).isDone()) {
+      // answered on this worker: settle here, no second executor hop
+      ActionResult r;
+      try {
+        r = ((CompletableFuture<ActionResult>) stage).join();
+        if (r == null) {
+          r = ActionResult.failed("action returned no result (a bug in the action)");
+        }
+      } catch (RuntimeException ex) {
+        r = Attempts.fromThrowable(ex);
+      }
+      if (LIVE.compareAndSet(this, n, 0)) {
+        onResult(n, startedMillis, System.nanoTime() - t0, r, claimed);
+      }
+      return;
+    }
+    stage.whenComplete((r, ex) -> {
+      if (LIVE.compareAndSet(this, n, 0)) {
+        ActionResult res = r != null ? r : Attempts.fromThrowable(ex);
+        long elapsed = System.nanoTime() - t0;
+        rt.safeExecutor.execute(() -> onResult(n, startedMillis, elapsed, res, claimed));
+      }
+    });
   }
 
-  private void onResult(int n, Instant startedAt, long elapsedNanos, ActionResult r, boolean claimed) {
-    Duration elapsed = Duration.ofNanos(elapsedNanos);
-    synchronized (attempts) {
-      attempts.add(new AttemptRecord(n, startedAt, elapsed, r.isDelivered() ? "delivered" + detail(r) : r.toString()));
+  private void onResult(int n, long startedMillis, long elapsedNanos, ActionResult r, boolean claimed) {
+    if (!r.isDelivered()) {
+      AttemptRecord rec = new AttemptRecord(n, Instant.ofEpochMilli(startedMillis), Duration.ofNanos(elapsedNanos), r.toString());
+      synchronized (this) {
+        if (failures == null) {
+          failures = new ArrayList<>(4);
+        }
+        failures.add(rec);
+      }
     }
-    rt.listeners.attemptFinished(event, handler.name(), n, r, elapsed);
-    if (finished.get()) {
+    if (!rt.listeners.isEmpty()) {
+      rt.listeners.attemptFinished(event, handler.name(), n, r, Duration.ofNanos(elapsedNanos));
+    }
+    if (ended != 0) {
       return; // dead-lettered at shutdown while this attempt ran
     }
     if (r.isDelivered()) {
@@ -174,7 +229,7 @@ final class DeliveryTask {
       }
       if (rt.log().isDebugEnabled()) {
         try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-          rt.log().debug("[observer] {}: completed in {}ms{}{}", handler.name(), elapsed.toMillis(),
+          rt.log().debug("[observer] {}: completed in {}ms{}{}", handler.name(), elapsedNanos / 1_000_000,
               r.detail().isEmpty() ? "" : " (" + r.detail() + ")", Runtime.req(event));
         }
       }
@@ -193,41 +248,34 @@ final class DeliveryTask {
       Duration delay = rt.retryDelay(handler, r, n);
       try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
         rt.log().warn("[observer] {}: attempt {}/{} failed in {}ms ({}); retrying in {}ms{}", handler.name(), n, max,
-            elapsed.toMillis(), r.detail(), delay.toMillis(), Runtime.req(event));
+            elapsedNanos / 1_000_000, r.detail(), delay.toMillis(), Runtime.req(event));
       }
       rt.listeners.retryScheduled(event, handler.name(), n + 1, delay);
       pendingRetry = rt.scheduler.schedule(this::submit, delay.toMillis(), TimeUnit.MILLISECONDS);
-      if (finished.get()) {
+      if (ended != 0) {
         pendingRetry.cancel(false);
       }
     }
   }
 
-  private static String detail(ActionResult r) {
-    return r.detail().isEmpty() ? "" : " (" + r.detail() + ")";
-  }
-
   /**
-   * Called by the engine's sweeper: completes the running attempt as a retryable timeout once it is
+   * Called by the engine's sweeper: settles the running attempt as a retryable timeout once it is
    * past {@code timeout_ms}. A result arriving later is ignored (the attempt already counted).
    */
   void expireIfOverdue(long nowMillis) {
-    CompletableFuture<ActionResult> f = running;
-    if (f != null && !f.isDone() && nowMillis >= runningDeadlineMillis) {
-      String why = "timed out after " + handler.retry().attemptTimeout().toMillis() + "ms";
-      rt.safeExecutor.execute(() -> f.complete(ActionResult.retry(why)));
+    int n = live; // read first: execute() writes the deadline and the claim flag before it
+    boolean claimed = liveClaimed;
+    if (n != 0 && nowMillis >= liveDeadlineMillis && LIVE.compareAndSet(this, n, 0)) {
+      long timeoutMillis = handler.retry().attemptTimeout().toMillis();
+      long startedMillis = liveDeadlineMillis - timeoutMillis;
+      ActionResult r = ActionResult.retry("timed out after " + timeoutMillis + "ms");
+      rt.safeExecutor.execute(() -> onResult(n, startedMillis, (nowMillis - startedMillis) * 1_000_000, r, claimed));
     }
-  }
-
-  /** Dead-letters a delivery that found no room under the in-flight bound. */
-  void deadLetterWithoutRoom(String reason) {
-    admitted = false;
-    deadLetter(reason);
   }
 
   /** Dead-letters it now (budget spent, permanent failure, overload or shutdown), unless it already ended. */
   void deadLetter(String reason) {
-    if (!finished.compareAndSet(false, true)) {
+    if (!ENDED.compareAndSet(this, 0, 1)) {
       return;
     }
     ScheduledFuture<?> retry = pendingRetry;
@@ -235,8 +283,8 @@ final class DeliveryTask {
       retry.cancel(false);
     }
     List<AttemptRecord> history;
-    synchronized (attempts) {
-      history = List.copyOf(attempts);
+    synchronized (this) {
+      history = failures == null ? List.of() : List.copyOf(failures);
     }
     DeadLetter letter = new DeadLetter(Uuid7.next().toString(), event, handler.name(), handler.subject(), reason,
         history, rt.clock.instant());
@@ -248,7 +296,7 @@ final class DeliveryTask {
   }
 
   private void finish(DeliveryOutcome.Status status, int attemptsMade, String detail) {
-    if (!finished.compareAndSet(false, true)) {
+    if (!ENDED.compareAndSet(this, 0, 1)) {
       return;
     }
     if (status == DeliveryOutcome.Status.DUPLICATE) {
@@ -260,19 +308,43 @@ final class DeliveryTask {
     complete(new DeliveryOutcome(handler.name(), status, attemptsMade, detail, elapsed()));
   }
 
+  /** Ends it: leaves the task set (which counts it as no longer in flight), then tells whoever waits. */
   private void complete(DeliveryOutcome o) {
     rt.tasks.remove(this);
     if (rt.closing && !rt.aborting) {
       rt.completedWhileClosing.incrementAndGet();
     }
     try {
-      if (admitted) {
-        onEnd.run();
-      }
-    } finally {
       rt.listeners.completed(event, o);
-      outcome.complete(o);
+    } finally {
+      result = o;
+      CompletableFuture<DeliveryOutcome> w = waiter;
+      if (w != null) {
+        w.complete(o);
+      }
     }
+  }
+
+  /** The outcome, as a future; created on the first call, so deliveries nobody waits for need none. */
+  @SuppressWarnings("unchecked")
+  CompletableFuture<DeliveryOutcome> outcome() {
+    CompletableFuture<DeliveryOutcome> w = waiter;
+    if (w != null) {
+      return w;
+    }
+    DeliveryOutcome o = result;
+    if (o != null) {
+      return CompletableFuture.completedFuture(o);
+    }
+    CompletableFuture<DeliveryOutcome> mine = new CompletableFuture<>();
+    if (!WAITER.compareAndSet(this, null, mine)) {
+      return waiter;
+    }
+    o = result; // complete() writes result before it reads waiter: one of us sees the other
+    if (o != null) {
+      mine.complete(o);
+    }
+    return mine;
   }
 
   private Duration elapsed() {

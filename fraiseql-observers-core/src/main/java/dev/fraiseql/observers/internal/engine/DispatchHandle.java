@@ -14,20 +14,38 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-/** The {@link Dispatch} of one event. */
+/**
+ * The {@link Dispatch} of one event. Holds the matched handlers and, per handler, either its
+ * {@link DeliveryTask} or the outcome it already had (skipped by its condition); names, lists and
+ * futures are made only when asked for.
+ */
 final class DispatchHandle implements Dispatch {
+  private static final HandlerRuntime[] NONE = new HandlerRuntime[0];
   private final ObservedEvent event;
-  private final List<String> matched;
-  private final List<HandlerRuntime> handlers;
-  private final List<CompletableFuture<DeliveryOutcome>> outcomes;
+  private final HandlerRuntime[] handlers;
+  /** Per handler: a DeliveryTask, or a DeliveryOutcome. */
+  private final Object[] slots;
+  private volatile List<String> matched;
   private volatile CompletionStage<List<DeliveryOutcome>> completion;
 
-  DispatchHandle(ObservedEvent event, List<String> matched, List<HandlerRuntime> handlers,
-      List<CompletableFuture<DeliveryOutcome>> outcomes) {
+  DispatchHandle(ObservedEvent event, HandlerRuntime[] handlers, Object[] slots) {
     this.event = event;
-    this.matched = matched;
     this.handlers = handlers;
-    this.outcomes = outcomes;
+    this.slots = slots;
+  }
+
+  /** An event no handler listens to. */
+  static DispatchHandle none(ObservedEvent event) {
+    return new DispatchHandle(event, NONE, NONE);
+  }
+
+  /** The handlers' names, in definition order. */
+  static List<String> names(HandlerRuntime[] handlers) {
+    String[] names = new String[handlers.length];
+    for (int i = 0; i < handlers.length; i++) {
+      names[i] = handlers[i].name();
+    }
+    return List.of(names);
   }
 
   @Override
@@ -37,7 +55,17 @@ final class DispatchHandle implements Dispatch {
 
   @Override
   public List<String> matched() {
-    return matched;
+    List<String> m = matched;
+    if (m == null) {
+      m = names(handlers);
+      matched = m;
+    }
+    return m;
+  }
+
+  private CompletableFuture<DeliveryOutcome> outcome(int i) {
+    Object s = slots[i];
+    return s instanceof DeliveryTask ? ((DeliveryTask) s).outcome() : CompletableFuture.completedFuture((DeliveryOutcome) s);
   }
 
   @Override
@@ -45,7 +73,10 @@ final class DispatchHandle implements Dispatch {
     CompletionStage<List<DeliveryOutcome>> c = completion;
     if (c == null) {
       @SuppressWarnings("unchecked")
-      CompletableFuture<DeliveryOutcome>[] all = outcomes.toArray(new CompletableFuture[0]);
+      CompletableFuture<DeliveryOutcome>[] all = new CompletableFuture[slots.length];
+      for (int i = 0; i < all.length; i++) {
+        all[i] = outcome(i);
+      }
       c = CompletableFuture.allOf(all).thenApply(v -> Arrays.stream(all).map(CompletableFuture::join).toList())
           .minimalCompletionStage();
       completion = c;
@@ -67,15 +98,15 @@ final class DispatchHandle implements Dispatch {
     List<DeliveryOutcome> done = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     long start = System.nanoTime();
-    for (int i = 0; i < handlers.size(); i++) {
-      HandlerRuntime h = handlers.get(i);
+    for (int i = 0; i < handlers.length; i++) {
+      HandlerRuntime h = handlers[i];
       if (!h.synchronous()) {
         continue;
       }
       Duration limit = overall != null ? overall : h.synchronousTimeout();
       long remaining = overall != null ? limit.toNanos() - (System.nanoTime() - start) : limit.toNanos();
       try {
-        DeliveryOutcome o = outcomes.get(i).get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
+        DeliveryOutcome o = outcome(i).get(Math.max(0, remaining), TimeUnit.NANOSECONDS);
         done.add(o);
         if (o.status() == DeliveryOutcome.Status.DEAD_LETTERED) {
           warnings.add(h.name() + ": " + o.detail());
@@ -95,6 +126,6 @@ final class DispatchHandle implements Dispatch {
 
   @Override
   public String toString() {
-    return "Dispatch{" + event + " → " + matched + "}";
+    return "Dispatch{" + event + " → " + matched() + "}";
   }
 }

@@ -1,14 +1,13 @@
 package dev.fraiseql.observers.internal.engine;
 
 import dev.fraiseql.observers.ObserverHandler;
-import dev.fraiseql.observers.spi.Action;
 import dev.fraiseql.observers.spi.ActionResult;
 import dev.fraiseql.observers.spi.Delivery;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /** A host-registered {@link ObserverHandler} as an action. Runs on the calling (executor) thread. */
-final class JavaHandlerAction implements Action {
+final class JavaHandlerAction implements SyncAction {
   private final String name;
   private final ObserverHandler handler;
 
@@ -18,10 +17,15 @@ final class JavaHandlerAction implements Action {
   }
 
   @Override
+  public ActionResult executeNow(Delivery delivery) throws Exception {
+    handler.handle(delivery.event());
+    return ActionResult.delivered();
+  }
+
+  @Override
   public CompletionStage<ActionResult> execute(Delivery delivery) {
     try {
-      handler.handle(delivery.event());
-      return CompletableFuture.completedFuture(ActionResult.delivered());
+      return CompletableFuture.completedFuture(executeNow(delivery));
     } catch (Exception e) {
       return CompletableFuture.completedFuture(Attempts.fromThrowable(e));
     }

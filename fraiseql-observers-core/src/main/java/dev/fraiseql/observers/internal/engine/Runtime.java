@@ -8,12 +8,9 @@ import dev.fraiseql.observers.spi.DeadLetterStore;
 import dev.fraiseql.observers.spi.IdempotencyStore;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,9 +33,8 @@ final class Runtime {
   final IdempotencyStore idempotency;
   final boolean effectivelyOnce;
   final Duration claimTtl;
-  final AtomicInteger inFlight = new AtomicInteger();
   final AtomicLong completedWhileClosing = new AtomicLong();
-  final Set<DeliveryTask> tasks = ConcurrentHashMap.newKeySet();
+  final TaskSet tasks = new TaskSet();
   final InMemoryDeadLetterStore fallbackDeadLetters = new InMemoryDeadLetterStore(10_000);
   volatile boolean closing;
   /** Set while close() dead-letters what did not finish in time. */
@@ -71,7 +67,7 @@ final class Runtime {
   /** Completes every attempt that is past its timeout. Runs every {@link #SWEEP_INTERVAL_MILLIS} ms. */
   void sweepTimeouts() {
     long now = clock.millis();
-    for (DeliveryTask t : tasks) {
+    for (DeliveryTask t : tasks.snapshot()) {
       t.expireIfOverdue(now);
     }
   }

@@ -1,0 +1,110 @@
+package dev.fraiseql.observers.internal.engine;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The deliveries that have not ended, for the timeout sweeper, for close() and for the in-flight
+ * count. Striped intrusive lists: adding and removing allocate nothing and take one mostly
+ * uncontended monitor, instead of a concurrent hash set's node, hash and shared counter; each stripe
+ * counts its removals, so ending a delivery needs no shared counter either.
+ */
+final class TaskSet {
+  private static final int STRIPES = 16;
+  private final Stripe[] stripes = new Stripe[STRIPES];
+
+  /** One list; its monitor guards its links and the links of the tasks in it. */
+  @SuppressWarnings("unused")
+  private static final class Stripe {
+    DeliveryTask head;
+    int size;
+    /** Tasks ever removed from this stripe (written under the monitor, read without it). */
+    volatile long removed;
+    // padding: stripes are written by different threads; keep each on its own cache line
+    long p1, p2, p3, p4, p5, p6, p7;
+  }
+
+  TaskSet() {
+    for (int i = 0; i < STRIPES; i++) {
+      stripes[i] = new Stripe();
+    }
+  }
+
+  void add(DeliveryTask t) {
+    // the id's random low bits spread events over the stripes at no cost
+    int i = (int) t.event.id().getLeastSignificantBits() & (STRIPES - 1);
+    Stripe s = stripes[i];
+    synchronized (s) {
+      if (t.stripe >= 0) {
+        return;
+      }
+      t.stripe = i;
+      t.prev = null;
+      t.next = s.head;
+      if (s.head != null) {
+        s.head.prev = t;
+      }
+      s.head = t;
+      s.size++;
+    }
+  }
+
+  void remove(DeliveryTask t) {
+    int i = t.stripe;
+    if (i < 0) {
+      return;
+    }
+    Stripe s = stripes[i];
+    synchronized (s) {
+      if (t.stripe != i) {
+        return;
+      }
+      if (t.prev != null) {
+        t.prev.next = t.next;
+      } else {
+        s.head = t.next;
+      }
+      if (t.next != null) {
+        t.next.prev = t.prev;
+      }
+      t.prev = null;
+      t.next = null;
+      t.stripe = -1;
+      s.size--;
+      s.removed = s.removed + 1;
+    }
+  }
+
+  /** How many tasks have ever left the set: with the count admitted, the number in flight. */
+  long removedTotal() {
+    long n = 0;
+    for (Stripe s : stripes) {
+      n += s.removed;
+    }
+    return n;
+  }
+
+  boolean isEmpty() {
+    for (Stripe s : stripes) {
+      synchronized (s) {
+        if (s.size > 0) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** A copy of what is in the set now. */
+  List<DeliveryTask> snapshot() {
+    List<DeliveryTask> out = new ArrayList<>();
+    for (Stripe s : stripes) {
+      synchronized (s) {
+        for (DeliveryTask t = s.head; t != null; t = t.next) {
+          out.add(t);
+        }
+      }
+    }
+    return out;
+  }
+}
