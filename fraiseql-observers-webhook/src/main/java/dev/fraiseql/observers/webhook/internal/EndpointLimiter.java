@@ -6,9 +6,9 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Bounds the requests in flight to one endpoint without blocking the caller: a task runs (on
- * {@code executor}) as soon as a permit is free; otherwise it waits in a queue of at most
- * {@code maxQueued} tasks. Each task must call {@link #release()} exactly once when its request is over.
+ * Bounds the requests in flight to one endpoint without blocking the caller: a task runs at once on
+ * the caller's thread when a permit is free (no hand-off), otherwise it waits in a queue of at most
+ * {@code maxQueued} tasks and runs on {@code executor} when a request ends. Each task must call {@link #release()} exactly once when its request is over.
  */
 final class EndpointLimiter {
   private final Semaphore permits;
@@ -23,8 +23,15 @@ final class EndpointLimiter {
     this.executor = executor;
   }
 
-  /** Queues {@code task}; false when the queue is full (the caller reports the endpoint as busy). */
+  /**
+   * Runs {@code task} now on the calling thread (an engine worker) when a permit is free and nobody
+   * is waiting, else queues it; false when the queue is full (the caller reports the endpoint as busy).
+   */
   boolean submit(Runnable task) {
+    if (waiting.isEmpty() && permits.tryAcquire()) {
+      task.run();
+      return true;
+    }
     if (queued.incrementAndGet() > maxQueued) {
       queued.decrementAndGet();
       return false;
