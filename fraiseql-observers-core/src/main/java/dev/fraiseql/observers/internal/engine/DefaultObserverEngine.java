@@ -122,8 +122,10 @@ public final class DefaultObserverEngine implements ObserverEngine {
       Router router = new Router(handlers, triggers);
       List<BusSubscription> open = new ArrayList<>();
       DefaultObserverEngine engine = new DefaultObserverEngine(cfg, rt, router, byName, subHandlers, open, res);
-      engine.sweeper = rt.scheduler.scheduleAtFixedRate(rt::sweepTimeouts, Runtime.SWEEP_INTERVAL_MILLIS,
-          Runtime.SWEEP_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+      List<HandlerRuntime> all = new ArrayList<>(handlers);
+      all.addAll(subHandlers.values()); // their dead letters replay as deliveries
+      long sweep = Runtime.sweepIntervalMillis(all);
+      engine.sweeper = rt.scheduler.scheduleAtFixedRate(rt::sweepTimeouts, sweep, sweep, TimeUnit.MILLISECONDS);
       for (SubscriptionConfig sc : subs) {
         SubscriptionRuntime sr = new SubscriptionRuntime(rt, subHandlers.get(sc.handler()), sc.subject());
         Settings s = sc.settings();

@@ -258,6 +258,11 @@ final class DeliveryTask implements Runnable {
     }
   }
 
+  /** Whether an attempt is running past its deadline (a cheap pre-check for the sweeper). */
+  boolean isOverdue(long nowMillis) {
+    return live != 0 && nowMillis >= liveDeadlineMillis;
+  }
+
   /**
    * Called by the engine's sweeper: settles the running attempt as a retryable timeout once it is
    * past {@code timeout_ms}. A result arriving later is ignored (the attempt already counted).

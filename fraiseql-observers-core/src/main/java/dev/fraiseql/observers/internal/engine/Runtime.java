@@ -61,15 +61,21 @@ final class Runtime {
     };
   }
 
-  /** How often attempts are checked against their timeout. */
-  static final long SWEEP_INTERVAL_MILLIS = 50;
-
-  /** Completes every attempt that is past its timeout. Runs every {@link #SWEEP_INTERVAL_MILLIS} ms. */
-  void sweepTimeouts() {
-    long now = clock.millis();
-    for (DeliveryTask t : tasks.snapshot()) {
-      t.expireIfOverdue(now);
+  /**
+   * How often attempts are checked against their timeout: a tenth of the shortest {@code timeout_ms}
+   * (so an attempt ends at most 10% late), between 10 ms and 1 s.
+   */
+  static long sweepIntervalMillis(java.util.Collection<HandlerRuntime> handlers) {
+    long shortest = Long.MAX_VALUE;
+    for (HandlerRuntime h : handlers) {
+      shortest = Math.min(shortest, h.retry().attemptTimeout().toMillis());
     }
+    return Math.max(10, Math.min(1000, shortest / 10));
+  }
+
+  /** Settles every attempt that is past its timeout. */
+  void sweepTimeouts() {
+    tasks.expireOverdue(clock.millis());
   }
 
   /**

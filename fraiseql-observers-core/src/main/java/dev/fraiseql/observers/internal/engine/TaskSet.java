@@ -95,6 +95,31 @@ final class TaskSet {
     return true;
   }
 
+  /**
+   * Settles the running attempts past their deadline; walks the lists in place (no copy of a full
+   * set every sweep) and calls {@link DeliveryTask#expireIfOverdue} outside the monitors.
+   */
+  void expireOverdue(long nowMillis) {
+    List<DeliveryTask> overdue = null;
+    for (Stripe s : stripes) {
+      synchronized (s) {
+        for (DeliveryTask t = s.head; t != null; t = t.next) {
+          if (t.isOverdue(nowMillis)) {
+            if (overdue == null) {
+              overdue = new ArrayList<>();
+            }
+            overdue.add(t);
+          }
+        }
+      }
+    }
+    if (overdue != null) {
+      for (DeliveryTask t : overdue) {
+        t.expireIfOverdue(nowMillis);
+      }
+    }
+  }
+
   /** A copy of what is in the set now. */
   List<DeliveryTask> snapshot() {
     List<DeliveryTask> out = new ArrayList<>();
