@@ -157,22 +157,17 @@ final class DeliveryTask implements Runnable {
       ActionResult r;
       try {
         r = ((SyncAction) handler.action()).executeNow(delivery);
-        if (r == null) {
-          r = ActionResult.failed("action returned no result (a bug in the action)");
-        }
       } catch (Throwable t) {
         r = Attempts.fromThrowable(t);
       }
-      if (LIVE.compareAndSet(this, n, 0)) {
-        onResult(n, startedMillis, System.nanoTime() - t0, r, claimed);
-      }
+      settleHere(n, startedMillis, t0, r, claimed);
       return;
     }
     CompletionStage<ActionResult> stage;
     try {
       stage = handler.action().execute(delivery);
       if (stage == null) {
-        stage = CompletableFuture.completedFuture(ActionResult.failed("action returned no result (a bug in the action)"));
+        stage = CompletableFuture.completedFuture(null);
       }
     } catch (Throwable t) {
       stage = CompletableFuture.failedFuture(t);
@@ -182,24 +177,28 @@ final class DeliveryTask implements Runnable {
       ActionResult r;
       try {
         r = ((CompletableFuture<ActionResult>) stage).join();
-        if (r == null) {
-          r = ActionResult.failed("action returned no result (a bug in the action)");
-        }
       } catch (RuntimeException ex) {
         r = Attempts.fromThrowable(ex);
       }
-      if (LIVE.compareAndSet(this, n, 0)) {
-        onResult(n, startedMillis, System.nanoTime() - t0, r, claimed);
-      }
+      settleHere(n, startedMillis, t0, r, claimed);
       return;
     }
     stage.whenComplete((r, ex) -> {
       if (LIVE.compareAndSet(this, n, 0)) {
-        ActionResult res = r != null ? r : Attempts.fromThrowable(ex);
+        ActionResult res = ex != null ? Attempts.fromThrowable(ex)
+            : r != null ? r : ActionResult.failed("action returned no result (a bug in the action)");
         long elapsed = System.nanoTime() - t0;
         rt.safeExecutor.execute(() -> onResult(n, startedMillis, elapsed, res, claimed));
       }
     });
+  }
+
+  /** Settles attempt {@code n} on this thread, unless the sweeper already timed it out. */
+  private void settleHere(int n, long startedMillis, long t0, ActionResult r, boolean claimed) {
+    if (LIVE.compareAndSet(this, n, 0)) {
+      onResult(n, startedMillis, System.nanoTime() - t0,
+          r != null ? r : ActionResult.failed("action returned no result (a bug in the action)"), claimed);
+    }
   }
 
   private void onResult(int n, long startedMillis, long elapsedNanos, ActionResult r, boolean claimed) {
