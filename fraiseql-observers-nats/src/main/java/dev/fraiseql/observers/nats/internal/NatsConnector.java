@@ -39,6 +39,8 @@ final class NatsConnector implements AutoCloseable {
   private final NatsSettings settings;
   private final Options options;
   private final CompletableFuture<Live> live = new CompletableFuture<>();
+  /** The live connection once there is one (the publish path's check, without touching the future). */
+  private volatile Live current;
   private final CountDownLatch closing = new CountDownLatch(1);
   private final List<Runnable> reconnectHooks = new CopyOnWriteArrayList<>();
   private final Thread connectThread;
@@ -60,6 +62,11 @@ final class NatsConnector implements AutoCloseable {
   /** Completes when the first connection is up. */
   CompletableFuture<Live> live() {
     return live;
+  }
+
+  /** The connection when there is one, else null at once. */
+  Live current() {
+    return current;
   }
 
   /** The connection when there is one, else empty at once. */
@@ -108,6 +115,7 @@ final class NatsConnector implements AutoCloseable {
         } catch (RuntimeException e) {
           log.warn("[observer] preparing the NATS connection failed: {}", describe(e));
         }
+        current = l;
         live.complete(l);
         return;
       } catch (IOException e) {
@@ -149,6 +157,7 @@ final class NatsConnector implements AutoCloseable {
     }
     closed = true;
     closing.countDown();
+    current = null;
     live.completeExceptionally(new IllegalStateException("the NATS bus is closed"));
     if (live.isDone() && !live.isCompletedExceptionally()) {
       closeQuietly(live.join().connection());
@@ -229,6 +238,7 @@ final class NatsConnector implements AutoCloseable {
     Options.Builder b;
     if (hostOptions.isPresent()) {
       b = new Options.Builder(hostOptions.get()).connectionListener(listener);
+      publishTimeouts(b, s);
       if (hostOptions.get().getErrorListener() == null) {
         b.errorListener(listener);
       }
@@ -242,6 +252,7 @@ final class NatsConnector implements AutoCloseable {
         .connectionTimeout(s.connectTimeout)
         .connectionListener(listener)
         .errorListener(listener);
+    publishTimeouts(b, s);
     s.credentialsFile.ifPresent(p -> b.authHandler(Nats.credentials(p.toString())));
     s.token.ifPresent(b::token);
     if (s.user.isPresent()) {
@@ -259,4 +270,13 @@ final class NatsConnector implements AutoCloseable {
     return b.build();
   }
 
+  /**
+   * Unanswered publishes: jnats gives each publish future the connection's
+   * {@code requestCleanupInterval} as its timeout and fails the overdue ones from one periodic sweep
+   * with that period (so within one to two intervals); with {@code useTimeoutException} they fail with
+   * a {@link TimeoutException}. Both apply to this backend's own connection only.
+   */
+  private static void publishTimeouts(Options.Builder b, NatsSettings s) {
+    b.requestCleanupInterval(s.publishTimeout).useTimeoutException();
+  }
 }

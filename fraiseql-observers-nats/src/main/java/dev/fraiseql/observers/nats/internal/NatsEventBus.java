@@ -10,9 +10,9 @@ import dev.fraiseql.observers.spi.PublishAck;
 import dev.fraiseql.observers.spi.SubscriptionSpec;
 import io.nats.client.JetStreamApiException;
 import io.nats.client.Options;
-import io.nats.client.PublishOptions;
 import io.nats.client.impl.Headers;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -27,7 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class NatsEventBus implements EventBus {
   private static final Logger log = LoggerFactory.getLogger(NatsEventBus.class);
+  private static final String MSG_ID_HEADER = "Nats-Msg-Id";
 
   private final NatsSettings settings;
   private final NatsConnector connector;
@@ -117,7 +118,7 @@ public final class NatsEventBus implements EventBus {
       return CompletableFuture.failedFuture(new IllegalStateException("the NATS bus is closed"));
     }
     try {
-      if (!window.tryAcquire(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!window.tryAcquire() && !window.tryAcquire(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return CompletableFuture.failedFuture(new ObserverException("the NATS publish window is full: "
             + settings.publishWindow + " publishes have awaited their acknowledgement for over "
             + settings.publishTimeout.toMillis() + "ms; raise publish_window or check the server"));
@@ -128,53 +129,81 @@ public final class NatsEventBus implements EventBus {
     }
     // The permit is held until jnats answers (or the message is dropped unsent), so at most
     // publish_window messages are in memory here, including those waiting for the first connection.
-    AtomicBoolean sent = new AtomicBoolean();
-    CompletableFuture<io.nats.client.api.PublishAck> raw = new CompletableFuture<>();
-    CompletableFuture<PublishAck> result = new CompletableFuture<>();
-    raw.orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
+    Pending pending = new Pending(message);
+    NatsConnector.Live live = connector.current();
+    if (live != null) {
+      send(live, pending);
+      return pending;
+    }
+    // Before the first connection (rare): wait for it up to publish_timeout_ms.
+    connector.live().orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((l, notLive) -> {
+      if (notLive == null) {
+        send(l, pending);
+      } else {
+        window.release();
+        pending.completeExceptionally(translate(message, notLive, false));
+      }
+    });
+    return pending;
+  }
+
+  /**
+   * Sends with the window permit held. No timer per message: jnats fails a request future that has
+   * had no answer for the connection's {@code requestCleanupInterval} (set to {@code publish_timeout_ms})
+   * with one periodic sweep of its own, and fails them all when the connection closes, so the permit
+   * always comes back. The ack completes on jnats' reply thread: the callback releases the permit and
+   * completes the caller's future (the engine hands its settling over to its own executor).
+   */
+  private void send(NatsConnector.Live live, Pending pending) {
+    OutboundMessage message = pending.message;
+    CompletableFuture<io.nats.client.api.PublishAck> f;
+    try {
+      // No PublishOptions: the Nats-Msg-Id header is set here, so jnats does not copy the headers to merge it.
+      f = live.jetStream().publishAsync(message.subject(), headers(message), message.payload());
+    } catch (IllegalArgumentException e) {
+      window.release();
+      pending.completeExceptionally(new PermanentFailureException("cannot publish to NATS subject `"
+          + message.subject() + "`: " + e.getMessage(), e));
+      return;
+    } catch (RuntimeException e) {
+      window.release();
+      pending.completeExceptionally(translate(message, e, false));
+      return;
+    }
+    f.whenComplete(pending);
+  }
+
+  private static Headers headers(OutboundMessage message) {
+    Headers h = new Headers();
+    for (Map.Entry<String, String> e : message.headers().entrySet()) {
+      h.put(e.getKey(), e.getValue());
+    }
+    h.put(MSG_ID_HEADER, message.deduplicationId());
+    return h;
+  }
+
+  /** The caller's future, completed by jnats' answer to one publish. */
+  private final class Pending extends CompletableFuture<PublishAck>
+      implements BiConsumer<io.nats.client.api.PublishAck, Throwable> {
+    final OutboundMessage message;
+
+    Pending(OutboundMessage message) {
+      this.message = message;
+    }
+
+    @Override
+    public void accept(io.nats.client.api.PublishAck ack, Throwable error) {
+      window.release();
       if (error == null) {
-        if (ack.isDuplicate()) {
+        if (ack.isDuplicate() && log.isDebugEnabled()) {
           log.debug("NATS stored {} once already (Nats-Msg-Id {}), seq {}", message.subject(),
               message.deduplicationId(), ack.getSeqno());
         }
-        result.complete(new PublishAck(message.subject(), ack.isDuplicate(), Long.toString(ack.getSeqno())));
+        complete(new PublishAck(message.subject(), ack.isDuplicate(), Long.toString(ack.getSeqno())));
       } else {
-        result.completeExceptionally(translate(message, error, sent.get()));
+        completeExceptionally(translate(message, error, true));
       }
-    });
-    connector.live().whenComplete((live, notLive) -> {
-      if (notLive != null || raw.isDone()) {
-        window.release();
-        raw.completeExceptionally(new IllegalStateException("the NATS bus is closed"));
-        return;
-      }
-      CompletableFuture<io.nats.client.api.PublishAck> f;
-      try {
-        Headers headers = new Headers();
-        message.headers().forEach(headers::put);
-        PublishOptions po = PublishOptions.builder().messageId(message.deduplicationId()).build();
-        f = live.jetStream().publishAsync(message.subject(), headers, message.payload(), po);
-        sent.set(true);
-      } catch (IllegalArgumentException e) {
-        window.release();
-        raw.completeExceptionally(new PermanentFailureException("cannot publish to NATS subject `"
-            + message.subject() + "`: " + e.getMessage(), e));
-        return;
-      } catch (RuntimeException e) {
-        window.release();
-        raw.completeExceptionally(e);
-        return;
-      }
-      f.orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
-        window.release();
-        if (error == null) {
-          raw.complete(ack);
-        } else {
-          raw.completeExceptionally(error);
-        }
-      });
-    });
-    return result;
+    }
   }
 
   private RuntimeException translate(OutboundMessage message, Throwable error, boolean sent) {
@@ -185,7 +214,7 @@ public final class NatsEventBus implements EventBus {
     }
     String text = String.valueOf(e.getMessage());
     if (e instanceof ObserverException oe) {
-      return oe;
+      return oe; // PermanentFailureException included
     }
     if (e instanceof TimeoutException && !sent) {
       return new ObserverException("not connected to NATS at " + connector.servers() + " within "
