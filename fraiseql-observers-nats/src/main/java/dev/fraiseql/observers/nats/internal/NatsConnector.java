@@ -271,12 +271,16 @@ final class NatsConnector implements AutoCloseable {
   }
 
   /**
-   * Unanswered publishes: jnats gives each publish future the connection's
-   * {@code requestCleanupInterval} as its timeout and fails the overdue ones from one periodic sweep
-   * with that period (so within one to two intervals); with {@code useTimeoutException} they fail with
-   * a {@link TimeoutException}. Both apply to this backend's own connection only.
+   * Publishes are requests on this connection (see {@code NatsEventBus.send}). Unanswered ones: jnats
+   * gives each request the connection's {@code requestCleanupInterval} as its timeout and fails the
+   * overdue ones from one periodic sweep with that period (so after one to two intervals), with a
+   * {@link TimeoutException} under {@code useTimeoutException}. {@code reportNoResponders}: a publish
+   * to a subject no stream captures fails with the server's 503 status (not a bare cancellation), which
+   * the bus turns into its "no JetStream stream captures subject" error. These settings apply to this
+   * backend's own connection only (also when built from the host's {@link Options}); its other
+   * traffic (stream management, pull consumers, key-value) uses explicit timeouts and is unaffected.
    */
   private static void publishTimeouts(Options.Builder b, NatsSettings s) {
-    b.requestCleanupInterval(s.publishTimeout).useTimeoutException();
+    b.requestCleanupInterval(s.publishTimeout).useTimeoutException().reportNoResponders();
   }
 }

@@ -9,6 +9,7 @@ import dev.fraiseql.observers.spi.PermanentFailureException;
 import dev.fraiseql.observers.spi.PublishAck;
 import dev.fraiseql.observers.spi.SubscriptionSpec;
 import io.nats.client.JetStreamApiException;
+import io.nats.client.Message;
 import io.nats.client.Options;
 import io.nats.client.impl.Headers;
 import java.util.List;
@@ -148,18 +149,23 @@ public final class NatsEventBus implements EventBus {
   }
 
   /**
-   * Sends with the window permit held. No timer per message: jnats fails a request future that has
-   * had no answer for the connection's {@code requestCleanupInterval} (set to {@code publish_timeout_ms})
-   * with one periodic sweep of its own, and fails them all when the connection closes, so the permit
-   * always comes back. The ack completes on jnats' reply thread: the callback releases the permit and
-   * completes the caller's future (the engine hands its settling over to its own executor).
+   * Sends with the window permit held, as JetStream's publish does: a request to the subject whose
+   * reply is the stream's acknowledgement. No timer per message: jnats fails a request that has had
+   * no answer for the connection's {@code requestCleanupInterval} (set to {@code publish_timeout_ms})
+   * from one periodic sweep of its own, and fails them all when the connection closes, so the permit
+   * always comes back. The answer arrives on jnats' reply thread: {@link Pending} releases the permit,
+   * reads the acknowledgement and completes the caller's future (the engine hands its settling over
+   * to its own executor).
+   *
+   * <p>Not {@code JetStream.publishAsync}: in jnats 2.20 it copies the headers twice per message (to
+   * merge publish options, then into the outgoing message) and chains one more future; here the
+   * headers, with {@code Nats-Msg-Id}, are built and serialized once (see {@link WireHeaders}).
    */
   private void send(NatsConnector.Live live, Pending pending) {
     OutboundMessage message = pending.message;
-    CompletableFuture<io.nats.client.api.PublishAck> f;
+    CompletableFuture<Message> f;
     try {
-      // No PublishOptions: the Nats-Msg-Id header is set here, so jnats does not copy the headers to merge it.
-      f = live.jetStream().publishAsync(message.subject(), headers(message), message.payload());
+      f = live.connection().request(message.subject(), headers(message), message.payload());
     } catch (IllegalArgumentException e) {
       window.release();
       pending.completeExceptionally(new PermanentFailureException("cannot publish to NATS subject `"
@@ -174,17 +180,49 @@ public final class NatsEventBus implements EventBus {
   }
 
   private static Headers headers(OutboundMessage message) {
-    Headers h = new Headers();
+    WireHeaders h = new WireHeaders();
     for (Map.Entry<String, String> e : message.headers().entrySet()) {
       h.put(e.getKey(), e.getValue());
     }
     h.put(MSG_ID_HEADER, message.deduplicationId());
-    return h;
+    return h.freeze();
   }
 
-  /** The caller's future, completed by jnats' answer to one publish. */
-  private final class Pending extends CompletableFuture<PublishAck>
-      implements BiConsumer<io.nats.client.api.PublishAck, Throwable> {
+  /**
+   * The headers of one publish, serialized once on the publishing thread. The connection has a single
+   * writer thread, which otherwise encodes every header key and value of every message itself, and
+   * jnats copies a {@link Headers} it is handed unless it is read-only. Frozen, this one is read-only
+   * (nothing changes it after {@link #freeze()}: it never leaves this class and jnats) and writes the
+   * bytes {@link Headers#serializeToArray} produced at {@link #freeze()}.
+   */
+  static final class WireHeaders extends Headers {
+    private byte[] wire;
+
+    WireHeaders freeze() {
+      byte[] b = new byte[serializedLength()];
+      super.serializeToArray(0, b);
+      wire = b;
+      return this;
+    }
+
+    @Override
+    public boolean isReadOnly() {
+      return wire != null || super.isReadOnly();
+    }
+
+    @Override
+    public int serializeToArray(int destPosition, byte[] dest) {
+      byte[] b = wire;
+      if (b == null) {
+        return super.serializeToArray(destPosition, dest);
+      }
+      System.arraycopy(b, 0, dest, destPosition, b.length);
+      return b.length;
+    }
+  }
+
+  /** The caller's future, completed by the server's answer to one publish. */
+  private final class Pending extends CompletableFuture<PublishAck> implements BiConsumer<Message, Throwable> {
     final OutboundMessage message;
 
     Pending(OutboundMessage message) {
@@ -192,17 +230,37 @@ public final class NatsEventBus implements EventBus {
     }
 
     @Override
-    public void accept(io.nats.client.api.PublishAck ack, Throwable error) {
+    public void accept(Message reply, Throwable error) {
       window.release();
-      if (error == null) {
-        if (ack.isDuplicate() && log.isDebugEnabled()) {
-          log.debug("NATS stored {} once already (Nats-Msg-Id {}), seq {}", message.subject(),
-              message.deduplicationId(), ack.getSeqno());
-        }
-        complete(new PublishAck(message.subject(), ack.isDuplicate(), Long.toString(ack.getSeqno())));
-      } else {
+      if (error != null) {
         completeExceptionally(translate(message, error, true));
+        return;
       }
+      long seq;
+      boolean duplicate;
+      try {
+        if (reply.isStatusMessage()) {
+          throw new java.io.IOException("Error Publishing: " + reply.getStatus().getMessageWithCode());
+        }
+        PubAcks.Ack plain = PubAcks.parse(reply.getData());
+        if (plain != null) {
+          seq = plain.seq();
+          duplicate = plain.duplicate();
+        } else {
+          // an error, or a shape PubAcks does not read: jnats' parser (JetStreamApiException for errors)
+          io.nats.client.api.PublishAck ack = new io.nats.client.api.PublishAck(reply);
+          seq = ack.getSeqno();
+          duplicate = ack.isDuplicate();
+        }
+      } catch (Exception e) {
+        completeExceptionally(translate(message, e, true));
+        return;
+      }
+      if (duplicate && log.isDebugEnabled()) {
+        log.debug("NATS stored {} once already (Nats-Msg-Id {}), seq {}", message.subject(),
+            message.deduplicationId(), seq);
+      }
+      complete(new PublishAck(message.subject(), duplicate, Long.toString(seq)));
     }
   }
 
