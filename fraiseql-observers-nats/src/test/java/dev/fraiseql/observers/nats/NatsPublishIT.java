@@ -249,4 +249,41 @@ class NatsPublishIT {
           .withMessageContaining("retried with the same Nats-Msg-Id");
     }
   }
+
+  /**
+   * The server is unreachable when the backend starts and reachable later: a publish before the
+   * first connection fails its attempt after publish_timeout_ms; once connected, publishes and
+   * subscriptions work (the failed wait must not have settled the connector's own future).
+   */
+  @Test
+  void aServerReachableOnlyAfterStartUpServesPublishesAndSubscriptionsOnceConnected() throws Exception {
+    try (GatedProxy proxy = new GatedProxy()) {
+      Map<String, Object> s = NatsTestSupport.settingsFor(id);
+      s.put("nats_url", proxy.url());
+      s.put("publish_timeout_ms", 300L);
+      s.put("reconnect_wait_ms", 100L);
+      backend = NatsTestSupport.backend(s);
+      EventBus bus = backend.bus();
+      String subject = "t" + id + ".order.created";
+      CompletableFuture<PublishAck> early = bus.publish(OutboundMessage.forEvent(subject, orderCreated()))
+          .toCompletableFuture();
+      assertThat(early).failsWithin(Duration.ofSeconds(5))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .withMessageContaining("not connected to NATS at " + proxy.url());
+
+      proxy.open();
+      assertThat(await(Duration.ofSeconds(20), () -> publishable(bus, "t" + id + ".warmup"))).isTrue();
+      java.util.Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      bus.subscribe(new dev.fraiseql.observers.spi.SubscriptionSpec(subject, "d" + id, Duration.ofSeconds(5), 8,
+          dev.fraiseql.observers.config.Settings.empty()), m -> {
+            received.add(new String(m.payload(), StandardCharsets.UTF_8));
+            return CompletableFuture.completedFuture(dev.fraiseql.observers.spi.Disposition.ack());
+          });
+      ObservedEvent event = orderCreated();
+      assertThat(bus.publish(OutboundMessage.forEvent(subject, event)).toCompletableFuture().get(5, TimeUnit.SECONDS)
+          .duplicate()).isFalse();
+      assertThat(await(Duration.ofSeconds(15), () -> received.contains(event.toJsonString())))
+          .as("the subscription started once connected and received the event").isTrue();
+    }
+  }
 }

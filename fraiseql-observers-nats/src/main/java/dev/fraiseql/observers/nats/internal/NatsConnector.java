@@ -59,9 +59,12 @@ final class NatsConnector implements AutoCloseable {
     connectThread.start();
   }
 
-  /** Completes when the first connection is up. */
+  /**
+   * Completes when the first connection is up: a copy, so that a caller's {@code orTimeout} or
+   * {@code complete} never settles the connector's own future.
+   */
   CompletableFuture<Live> live() {
-    return live;
+    return live.copy();
   }
 
   /** The connection when there is one, else null at once. */
