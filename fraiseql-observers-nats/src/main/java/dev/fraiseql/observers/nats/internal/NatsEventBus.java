@@ -196,13 +196,47 @@ public final class NatsEventBus implements EventBus {
    * bytes {@link Headers#serializeToArray} produced at {@link #freeze()}.
    */
   static final class WireHeaders extends Headers {
+    private static final byte[] VERSION_LINE = "NATS/1.0\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     private byte[] wire;
 
+    /**
+     * Serializes as {@link Headers#serializeToArray} does ({@code NATS/1.0␍␊}, {@code key:value␍␊} per
+     * value, {@code ␍␊}) without a byte array per key and value; if the result does not fill
+     * {@link #serializedLength()} exactly (another jnats layout), jnats' own serializer writes it.
+     */
     WireHeaders freeze() {
       byte[] b = new byte[serializedLength()];
-      super.serializeToArray(0, b);
+      if (writeAscii(this, b) != b.length) {
+        super.serializeToArray(0, b);
+      }
       wire = b;
       return this;
+    }
+
+    /** Writes {@code h} into {@code dest} from 0; the bytes written, or -1 when they do not fit. */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): jnats admits only ASCII here
+    static int writeAscii(Headers h, byte[] dest) {
+      try {
+        System.arraycopy(VERSION_LINE, 0, dest, 0, VERSION_LINE.length);
+        int p = VERSION_LINE.length;
+        for (Map.Entry<String, List<String>> e : h.entrySet()) {
+          String key = e.getKey();
+          for (String value : e.getValue()) {
+            key.getBytes(0, key.length(), dest, p);
+            p += key.length();
+            dest[p++] = ':';
+            value.getBytes(0, value.length(), dest, p);
+            p += value.length();
+            dest[p++] = '\r';
+            dest[p++] = '\n';
+          }
+        }
+        dest[p++] = '\r';
+        dest[p++] = '\n';
+        return p;
+      } catch (IndexOutOfBoundsException e) {
+        return -1;
+      }
     }
 
     @Override
