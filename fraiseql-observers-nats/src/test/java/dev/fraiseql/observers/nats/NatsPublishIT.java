@@ -187,4 +187,103 @@ class NatsPublishIT {
     assertThat(f).failsWithin(Duration.ofSeconds(5)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
         .withMessageContaining("not connected to NATS at nats://127.0.0.1:4299");
   }
+
+  /**
+   * A publish nobody answers (a plain subscriber, no stream, takes the request and stays silent):
+   * failed as retryable after publish_timeout_ms by jnats' request sweep (no timer per publish), and
+   * its window permit comes back: with publish_window = 1 the next publish goes through.
+   * (A publish waiting for room meanwhile could time out too: it waits publish_timeout_ms.)
+   */
+  @Test
+  void anUnansweredPublishFailsAfterThePublishTimeoutAndGivesItsWindowPermitBack() throws Exception {
+    Map<String, Object> s = NatsTestSupport.settingsFor(id);
+    s.put("publish_timeout_ms", 500L);
+    s.put("publish_window", 1L);
+    backend = NatsTestSupport.backend(s);
+    EventBus bus = backend.bus();
+    assertThat(await(Duration.ofSeconds(10), () -> publishable(bus, "t" + id + ".warmup"))).isTrue();
+    String silent = "silent" + id + ".order.created";
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      Subscription sink = plain.subscribe(silent);
+      plain.flush(Duration.ofSeconds(2));
+      long start = System.nanoTime();
+      CompletableFuture<PublishAck> unanswered = bus.publish(OutboundMessage.forEvent(silent, orderCreated()))
+          .toCompletableFuture();
+      assertThat(unanswered).failsWithin(Duration.ofSeconds(5))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .havingCause().isInstanceOf(dev.fraiseql.observers.ObserverException.class)
+          .isNotInstanceOf(PermanentFailureException.class)
+          .withMessageContaining("no acknowledgement from NATS within 500ms for " + silent)
+          .withMessageContaining("same Nats-Msg-Id");
+      Duration took = Duration.ofNanos(System.nanoTime() - start);
+      assertThat(took).as("failed by the sweep: after the timeout, within two sweep periods")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(500)).isLessThan(Duration.ofMillis(2500));
+      assertThat(sink.nextMessage(Duration.ofSeconds(1))).as("the request did reach the server").isNotNull();
+      // the window (1) was held by the unanswered publish; failing it gave the permit back
+      PublishAck next = bus.publish(OutboundMessage.forEvent("t" + id + ".order.created", orderCreated()))
+          .toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertThat(next.duplicate()).isFalse();
+    }
+  }
+
+  @Test
+  void closingTheBackendFailsPublishesStillAwaitingTheirAcknowledgement() throws Exception {
+    Map<String, Object> s = NatsTestSupport.settingsFor(id);
+    s.put("publish_timeout_ms", 30_000L);
+    backend = NatsTestSupport.backend(s);
+    EventBus bus = backend.bus();
+    assertThat(await(Duration.ofSeconds(10), () -> publishable(bus, "t" + id + ".warmup"))).isTrue();
+    String silent = "silent" + id + ".order.created";
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      plain.subscribe(silent);
+      plain.flush(Duration.ofSeconds(2));
+      CompletableFuture<PublishAck> unanswered = bus.publish(OutboundMessage.forEvent(silent, orderCreated()))
+          .toCompletableFuture();
+      Thread.sleep(200);
+      assertThat(unanswered).isNotDone();
+      backend.close();
+      assertThat(unanswered).failsWithin(Duration.ofSeconds(5))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .havingCause().isInstanceOf(dev.fraiseql.observers.ObserverException.class)
+          .withMessageContaining("publish to NATS subject " + silent + " was interrupted")
+          .withMessageContaining("retried with the same Nats-Msg-Id");
+    }
+  }
+
+  /**
+   * The server is unreachable when the backend starts and reachable later: a publish before the
+   * first connection fails its attempt after publish_timeout_ms; once connected, publishes and
+   * subscriptions work (the failed wait must not have settled the connector's own future).
+   */
+  @Test
+  void aServerReachableOnlyAfterStartUpServesPublishesAndSubscriptionsOnceConnected() throws Exception {
+    try (GatedProxy proxy = new GatedProxy()) {
+      Map<String, Object> s = NatsTestSupport.settingsFor(id);
+      s.put("nats_url", proxy.url());
+      s.put("publish_timeout_ms", 300L);
+      s.put("reconnect_wait_ms", 100L);
+      backend = NatsTestSupport.backend(s);
+      EventBus bus = backend.bus();
+      String subject = "t" + id + ".order.created";
+      CompletableFuture<PublishAck> early = bus.publish(OutboundMessage.forEvent(subject, orderCreated()))
+          .toCompletableFuture();
+      assertThat(early).failsWithin(Duration.ofSeconds(5))
+          .withThrowableOfType(java.util.concurrent.ExecutionException.class)
+          .withMessageContaining("not connected to NATS at " + proxy.url());
+
+      proxy.open();
+      assertThat(await(Duration.ofSeconds(20), () -> publishable(bus, "t" + id + ".warmup"))).isTrue();
+      java.util.Set<String> received = java.util.concurrent.ConcurrentHashMap.newKeySet();
+      bus.subscribe(new dev.fraiseql.observers.spi.SubscriptionSpec(subject, "d" + id, Duration.ofSeconds(5), 8,
+          dev.fraiseql.observers.config.Settings.empty()), m -> {
+            received.add(new String(m.payload(), StandardCharsets.UTF_8));
+            return CompletableFuture.completedFuture(dev.fraiseql.observers.spi.Disposition.ack());
+          });
+      ObservedEvent event = orderCreated();
+      assertThat(bus.publish(OutboundMessage.forEvent(subject, event)).toCompletableFuture().get(5, TimeUnit.SECONDS)
+          .duplicate()).isFalse();
+      assertThat(await(Duration.ofSeconds(15), () -> received.contains(event.toJsonString())))
+          .as("the subscription started once connected and received the event").isTrue();
+    }
+  }
 }

@@ -39,6 +39,8 @@ final class NatsConnector implements AutoCloseable {
   private final NatsSettings settings;
   private final Options options;
   private final CompletableFuture<Live> live = new CompletableFuture<>();
+  /** The live connection once there is one (the publish path's check, without touching the future). */
+  private volatile Live current;
   private final CountDownLatch closing = new CountDownLatch(1);
   private final List<Runnable> reconnectHooks = new CopyOnWriteArrayList<>();
   private final Thread connectThread;
@@ -57,9 +59,17 @@ final class NatsConnector implements AutoCloseable {
     connectThread.start();
   }
 
-  /** Completes when the first connection is up. */
+  /**
+   * Completes when the first connection is up: a copy, so that a caller's {@code orTimeout} or
+   * {@code complete} never settles the connector's own future.
+   */
   CompletableFuture<Live> live() {
-    return live;
+    return live.copy();
+  }
+
+  /** The connection when there is one, else null at once. */
+  Live current() {
+    return current;
   }
 
   /** The connection when there is one, else empty at once. */
@@ -108,6 +118,7 @@ final class NatsConnector implements AutoCloseable {
         } catch (RuntimeException e) {
           log.warn("[observer] preparing the NATS connection failed: {}", describe(e));
         }
+        current = l;
         live.complete(l);
         return;
       } catch (IOException e) {
@@ -149,6 +160,7 @@ final class NatsConnector implements AutoCloseable {
     }
     closed = true;
     closing.countDown();
+    current = null;
     live.completeExceptionally(new IllegalStateException("the NATS bus is closed"));
     if (live.isDone() && !live.isCompletedExceptionally()) {
       closeQuietly(live.join().connection());
@@ -229,6 +241,7 @@ final class NatsConnector implements AutoCloseable {
     Options.Builder b;
     if (hostOptions.isPresent()) {
       b = new Options.Builder(hostOptions.get()).connectionListener(listener);
+      publishTimeouts(b, s);
       if (hostOptions.get().getErrorListener() == null) {
         b.errorListener(listener);
       }
@@ -242,6 +255,7 @@ final class NatsConnector implements AutoCloseable {
         .connectionTimeout(s.connectTimeout)
         .connectionListener(listener)
         .errorListener(listener);
+    publishTimeouts(b, s);
     s.credentialsFile.ifPresent(p -> b.authHandler(Nats.credentials(p.toString())));
     s.token.ifPresent(b::token);
     if (s.user.isPresent()) {
@@ -259,4 +273,17 @@ final class NatsConnector implements AutoCloseable {
     return b.build();
   }
 
+  /**
+   * Publishes are requests on this connection (see {@code NatsEventBus.send}). Unanswered ones: jnats
+   * gives each request the connection's {@code requestCleanupInterval} as its timeout and fails the
+   * overdue ones from one periodic sweep with that period (so after one to two intervals), with a
+   * {@link TimeoutException} under {@code useTimeoutException}. {@code reportNoResponders}: a publish
+   * to a subject no stream captures fails with the server's 503 status (not a bare cancellation), which
+   * the bus turns into its "no JetStream stream captures subject" error. These settings apply to this
+   * backend's own connection only (also when built from the host's {@link Options}); its other
+   * traffic (stream management, pull consumers, key-value) uses explicit timeouts and is unaffected.
+   */
+  private static void publishTimeouts(Options.Builder b, NatsSettings s) {
+    b.requestCleanupInterval(s.publishTimeout).useTimeoutException().reportNoResponders();
+  }
 }

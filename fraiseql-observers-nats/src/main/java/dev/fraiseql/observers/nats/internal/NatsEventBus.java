@@ -9,10 +9,11 @@ import dev.fraiseql.observers.spi.PermanentFailureException;
 import dev.fraiseql.observers.spi.PublishAck;
 import dev.fraiseql.observers.spi.SubscriptionSpec;
 import io.nats.client.JetStreamApiException;
+import io.nats.client.Message;
 import io.nats.client.Options;
-import io.nats.client.PublishOptions;
 import io.nats.client.impl.Headers;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -27,7 +28,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BiConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class NatsEventBus implements EventBus {
   private static final Logger log = LoggerFactory.getLogger(NatsEventBus.class);
+  private static final String MSG_ID_HEADER = "Nats-Msg-Id";
 
   private final NatsSettings settings;
   private final NatsConnector connector;
@@ -117,7 +119,7 @@ public final class NatsEventBus implements EventBus {
       return CompletableFuture.failedFuture(new IllegalStateException("the NATS bus is closed"));
     }
     try {
-      if (!window.tryAcquire(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      if (!window.tryAcquire() && !window.tryAcquire(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
         return CompletableFuture.failedFuture(new ObserverException("the NATS publish window is full: "
             + settings.publishWindow + " publishes have awaited their acknowledgement for over "
             + settings.publishTimeout.toMillis() + "ms; raise publish_window or check the server"));
@@ -128,53 +130,172 @@ public final class NatsEventBus implements EventBus {
     }
     // The permit is held until jnats answers (or the message is dropped unsent), so at most
     // publish_window messages are in memory here, including those waiting for the first connection.
-    AtomicBoolean sent = new AtomicBoolean();
-    CompletableFuture<io.nats.client.api.PublishAck> raw = new CompletableFuture<>();
-    CompletableFuture<PublishAck> result = new CompletableFuture<>();
-    raw.orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
-      if (error == null) {
-        if (ack.isDuplicate()) {
-          log.debug("NATS stored {} once already (Nats-Msg-Id {}), seq {}", message.subject(),
-              message.deduplicationId(), ack.getSeqno());
-        }
-        result.complete(new PublishAck(message.subject(), ack.isDuplicate(), Long.toString(ack.getSeqno())));
+    Pending pending = new Pending(message);
+    NatsConnector.Live live = connector.current();
+    if (live != null) {
+      send(live, pending);
+      return pending;
+    }
+    // Before the first connection (rare): wait for it up to publish_timeout_ms.
+    connector.live().orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((l, notLive) -> {
+      if (notLive == null) {
+        send(l, pending);
       } else {
-        result.completeExceptionally(translate(message, error, sent.get()));
+        window.release();
+        pending.completeExceptionally(translate(message, notLive, false));
       }
     });
-    connector.live().whenComplete((live, notLive) -> {
-      if (notLive != null || raw.isDone()) {
-        window.release();
-        raw.completeExceptionally(new IllegalStateException("the NATS bus is closed"));
-        return;
+    return pending;
+  }
+
+  /**
+   * Sends with the window permit held, as JetStream's publish does: a request to the subject whose
+   * reply is the stream's acknowledgement. No timer per message: jnats fails a request that has had
+   * no answer for the connection's {@code requestCleanupInterval} (set to {@code publish_timeout_ms})
+   * from one periodic sweep of its own, and fails them all when the connection closes, so the permit
+   * always comes back. The answer arrives on jnats' reply thread: {@link Pending} releases the permit,
+   * reads the acknowledgement and completes the caller's future (the engine hands its settling over
+   * to its own executor).
+   *
+   * <p>Not {@code JetStream.publishAsync}: in jnats 2.20 it copies the headers twice per message (to
+   * merge publish options, then into the outgoing message) and chains one more future; here the
+   * headers, with {@code Nats-Msg-Id}, are built and serialized once (see {@link WireHeaders}).
+   */
+  private void send(NatsConnector.Live live, Pending pending) {
+    OutboundMessage message = pending.message;
+    CompletableFuture<Message> f;
+    try {
+      f = live.connection().request(message.subject(), headers(message), message.payload());
+    } catch (IllegalArgumentException e) {
+      window.release();
+      pending.completeExceptionally(new PermanentFailureException("cannot publish to NATS subject `"
+          + message.subject() + "`: " + e.getMessage(), e));
+      return;
+    } catch (RuntimeException e) {
+      window.release();
+      pending.completeExceptionally(translate(message, e, false));
+      return;
+    }
+    f.whenComplete(pending);
+  }
+
+  private static Headers headers(OutboundMessage message) {
+    WireHeaders h = new WireHeaders();
+    for (Map.Entry<String, String> e : message.headers().entrySet()) {
+      h.put(e.getKey(), e.getValue());
+    }
+    h.put(MSG_ID_HEADER, message.deduplicationId());
+    return h.freeze();
+  }
+
+  /**
+   * The headers of one publish, serialized once on the publishing thread. The connection has a single
+   * writer thread, which otherwise encodes every header key and value of every message itself, and
+   * jnats copies a {@link Headers} it is handed unless it is read-only. Frozen, this one is read-only
+   * (nothing changes it after {@link #freeze()}: it never leaves this class and jnats) and writes the
+   * bytes {@link Headers#serializeToArray} produced at {@link #freeze()}.
+   */
+  static final class WireHeaders extends Headers {
+    private static final byte[] VERSION_LINE = "NATS/1.0\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private byte[] wire;
+
+    /**
+     * Serializes as {@link Headers#serializeToArray} does ({@code NATS/1.0␍␊}, {@code key:value␍␊} per
+     * value, {@code ␍␊}) without a byte array per key and value; if the result does not fill
+     * {@link #serializedLength()} exactly (another jnats layout), jnats' own serializer writes it.
+     */
+    WireHeaders freeze() {
+      byte[] b = new byte[serializedLength()];
+      if (writeAscii(this, b) != b.length) {
+        super.serializeToArray(0, b);
       }
-      CompletableFuture<io.nats.client.api.PublishAck> f;
+      wire = b;
+      return this;
+    }
+
+    /** Writes {@code h} into {@code dest} from 0; the bytes written, or -1 when they do not fit. */
+    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): jnats admits only ASCII here
+    static int writeAscii(Headers h, byte[] dest) {
       try {
-        Headers headers = new Headers();
-        message.headers().forEach(headers::put);
-        PublishOptions po = PublishOptions.builder().messageId(message.deduplicationId()).build();
-        f = live.jetStream().publishAsync(message.subject(), headers, message.payload(), po);
-        sent.set(true);
-      } catch (IllegalArgumentException e) {
-        window.release();
-        raw.completeExceptionally(new PermanentFailureException("cannot publish to NATS subject `"
-            + message.subject() + "`: " + e.getMessage(), e));
-        return;
-      } catch (RuntimeException e) {
-        window.release();
-        raw.completeExceptionally(e);
+        System.arraycopy(VERSION_LINE, 0, dest, 0, VERSION_LINE.length);
+        int p = VERSION_LINE.length;
+        for (Map.Entry<String, List<String>> e : h.entrySet()) {
+          String key = e.getKey();
+          for (String value : e.getValue()) {
+            key.getBytes(0, key.length(), dest, p);
+            p += key.length();
+            dest[p++] = ':';
+            value.getBytes(0, value.length(), dest, p);
+            p += value.length();
+            dest[p++] = '\r';
+            dest[p++] = '\n';
+          }
+        }
+        dest[p++] = '\r';
+        dest[p++] = '\n';
+        return p;
+      } catch (IndexOutOfBoundsException e) {
+        return -1;
+      }
+    }
+
+    @Override
+    public boolean isReadOnly() {
+      return wire != null || super.isReadOnly();
+    }
+
+    @Override
+    public int serializeToArray(int destPosition, byte[] dest) {
+      byte[] b = wire;
+      if (b == null) {
+        return super.serializeToArray(destPosition, dest);
+      }
+      System.arraycopy(b, 0, dest, destPosition, b.length);
+      return b.length;
+    }
+  }
+
+  /** The caller's future, completed by the server's answer to one publish. */
+  private final class Pending extends CompletableFuture<PublishAck> implements BiConsumer<Message, Throwable> {
+    final OutboundMessage message;
+
+    Pending(OutboundMessage message) {
+      this.message = message;
+    }
+
+    @Override
+    public void accept(Message reply, Throwable error) {
+      window.release();
+      if (error != null) {
+        completeExceptionally(translate(message, error, true));
         return;
       }
-      f.orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((ack, error) -> {
-        window.release();
-        if (error == null) {
-          raw.complete(ack);
-        } else {
-          raw.completeExceptionally(error);
+      long seq;
+      boolean duplicate;
+      try {
+        if (reply.isStatusMessage()) {
+          throw new java.io.IOException("Error Publishing: " + reply.getStatus().getMessageWithCode());
         }
-      });
-    });
-    return result;
+        PubAcks.Ack plain = PubAcks.parse(reply.getData());
+        if (plain != null) {
+          seq = plain.seq();
+          duplicate = plain.duplicate();
+        } else {
+          // an error, or a shape PubAcks does not read: jnats' parser (JetStreamApiException for errors)
+          io.nats.client.api.PublishAck ack = new io.nats.client.api.PublishAck(reply);
+          seq = ack.getSeqno();
+          duplicate = ack.isDuplicate();
+        }
+      } catch (Exception e) {
+        completeExceptionally(translate(message, e, true));
+        return;
+      }
+      if (duplicate && log.isDebugEnabled()) {
+        log.debug("NATS stored {} once already (Nats-Msg-Id {}), seq {}", message.subject(),
+            message.deduplicationId(), seq);
+      }
+      complete(new PublishAck(message.subject(), duplicate, Long.toString(seq)));
+    }
   }
 
   private RuntimeException translate(OutboundMessage message, Throwable error, boolean sent) {
@@ -185,7 +306,7 @@ public final class NatsEventBus implements EventBus {
     }
     String text = String.valueOf(e.getMessage());
     if (e instanceof ObserverException oe) {
-      return oe;
+      return oe; // PermanentFailureException included
     }
     if (e instanceof TimeoutException && !sent) {
       return new ObserverException("not connected to NATS at " + connector.servers() + " within "
