@@ -173,6 +173,39 @@ class RedisPublisherIT {
   }
 
   @Test
+  void messagesWithDifferentHeadersInOneRoundKeepExactlyTheirOwnFields() throws Exception {
+    for (long window : new long[] {120_000L, 0L}) {
+      RedisEventBus bus = bus(Map.of("publishers", 1L, "batch", 1000L, "dedup_window_ms", window));
+      String subject = "mixed" + window;
+      List<Map<String, String>> headers = List.of(
+          Map.of(),
+          Map.of("a", "1"),
+          new java.util.LinkedHashMap<>(Map.of("a", "2")) {{ put("b", "x"); }},
+          new java.util.LinkedHashMap<>(Map.of("b", "y")) {{ put("a", "3"); }}, // same names, other order
+          Map.of("unicode", "h\u00e9 \u2603", "a", "4"));
+      List<CompletableFuture<PublishAck>> acks = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        acks.add(bus.publish(new OutboundMessage(subject, ("m" + i).getBytes(StandardCharsets.UTF_8),
+            headers.get(i % headers.size()), subject + "-" + i)).toCompletableFuture());
+      }
+      all(acks);
+      // the raw reply keeps the fields' order: [[id, [field, value, ...]], ...]
+      List<?> stored = (List<?>) raw.sendCommand(redis.clients.jedis.Protocol.Command.XRANGE, bus.streamKey(subject),
+          "-", "+");
+      assertThat(stored).hasSize(100);
+      for (int i = 0; i < 100; i++) {
+        List<String> expected = new ArrayList<>(List.of("payload", "m" + i, "dedup", subject + "-" + i));
+        headers.get(i % headers.size()).forEach((k, v) -> expected.addAll(List.of("h:" + k, v)));
+        List<String> fields = new ArrayList<>();
+        for (Object f : (List<?>) ((List<?>) stored.get(i)).get(1)) {
+          fields.add(new String((byte[]) f, StandardCharsets.UTF_8));
+        }
+        assertThat(fields).as("entry %d", i).isEqualTo(expected);
+      }
+    }
+  }
+
+  @Test
   void anEntryRedisRefusesFailsAloneAndTheRestOfTheRoundIsStored() throws Exception {
     raw.set(prefix + "stream:broken", "not a stream");
     for (long window : new long[] {120_000L, 0L}) {

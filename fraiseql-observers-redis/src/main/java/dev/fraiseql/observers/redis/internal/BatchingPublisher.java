@@ -7,6 +7,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -21,8 +22,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Connection;
-import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 
@@ -61,16 +60,11 @@ final class BatchingPublisher implements AutoCloseable {
   private static final byte[] MAXLEN = bytes("MAXLEN");
   private static final byte[] APPROX = bytes("~");
   private static final byte[] AUTO_ID = bytes("*");
+  private static final byte[] XADD = bytes("XADD");
+  private static final byte[] EVALSHA = bytes("EVALSHA");
+  private static final byte[] EVAL = bytes("EVAL");
   /** Messages per script call: bounds the script's argument count and Lua's unpack of the keys. */
   static final int SCRIPT_ENTRIES = 500;
-  private static final byte[][] SMALL = new byte[1024][];
-
-  static {
-    for (int i = 0; i < SMALL.length; i++) {
-      SMALL[i] = bytes(Integer.toString(i));
-    }
-  }
-
   /**
    * Appends a batch, skipping what was already published within the window. The de-duplication ids
    * of a subject live in hashes, one per window-long time bucket of the server's clock,
@@ -81,23 +75,28 @@ final class BatchingPublisher implements AutoCloseable {
    * HSET; a bucket expires two windows after it ends, and the bucket two windows back is UNLINKed
    * (freed in the background) by the first call that finds it. The bucket keys are derived from the
    * prefixes in ARGV, not declared in KEYS (Redis Cluster is not supported).
+   *
+   * <p>Field names are sent once per call: messages with the same header names share a layout, and
+   * each message carries only its layout's index and its values.
    * KEYS: the batch's S streams.
-   * ARGV: max_len, window ms, S, number of messages M, then the S de-duplication key prefixes
-   * ({@code <key_prefix>dedup:<len>:<subject>:}), the M de-duplication ids, the M stream indexes
-   * (1..S), then per message: the number n of its field/value arguments and those n arguments.
+   * ARGV: max_len, window ms, S, number of messages M, number of layouts L, then the S
+   * de-duplication key prefixes ({@code <key_prefix>dedup:<len>:<subject>:}), the M de-duplication
+   * ids, the M stream indexes (1..S), the L layouts (each: its number k of header fields, then the k
+   * field names, {@code h:<name>}), then per message: its layout index, its payload and its k header
+   * values. Each entry is stored as {@code payload <payload> dedup <id> <name> <value>...}.
    * Returns two items per message: 0 and the new entry id; 1 and the id first stored for that
    * de-duplication id (a duplicate, nothing stored); 2 and the error (nothing stored).
    */
   static final String DEDUP_BATCH = ""
       + "local maxlen, window = ARGV[1], tonumber(ARGV[2])\n"
-      + "local s, m = tonumber(ARGV[3]), tonumber(ARGV[4])\n"
+      + "local s, m, nl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
       + "local t = redis.call('TIME')\n"
       + "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
       + "local bucket = math.floor(now / window)\n"
-      + "local ids, streams = 4 + s, 4 + s + m\n"
+      + "local ids, streams, a = 5 + s, 5 + s + m, 6 + s + 2 * m\n"
       + "local cur, groups, first = {}, {}, {}\n"
       + "for j = 1, s do\n"
-      + "  cur[j] = ARGV[4 + j] .. string.format('%.0f', bucket)\n"
+      + "  cur[j] = ARGV[5 + j] .. string.format('%.0f', bucket)\n"
       + "  groups[j] = {}\n"
       + "end\n"
       + "for i = 1, m do\n"
@@ -109,7 +108,7 @@ final class BatchingPublisher implements AutoCloseable {
       + "  for k = 1, #g do q[k] = ARGV[ids + g[k]] end\n"
       + "  if #q > 0 then\n"
       + "    local c = redis.call('HMGET', cur[j], unpack(q))\n"
-      + "    local p = redis.call('HMGET', ARGV[4 + j] .. string.format('%.0f', bucket - 1), unpack(q))\n"
+      + "    local p = redis.call('HMGET', ARGV[5 + j] .. string.format('%.0f', bucket - 1), unpack(q))\n"
       + "    for k = 1, #g do\n"
       + "      local f = c[k]\n"
       + "      if not f and p[k] and tonumber(string.match(p[k], '^%d+')) > now - window then f = p[k] end\n"
@@ -117,15 +116,25 @@ final class BatchingPublisher implements AutoCloseable {
       + "    end\n"
       + "  end\n"
       + "end\n"
-      + "local out, seen, put, a = {}, {}, {}, 5 + s + 2 * m\n"
+      + "local layouts = {}\n"
+      + "for l = 1, nl do\n"
+      + "  local k, names = tonumber(ARGV[a]), {}\n"
+      + "  for x = 1, k do names[x] = ARGV[a + x] end\n"
+      + "  layouts[l] = names\n"
+      + "  a = a + 1 + k\n"
+      + "end\n"
+      + "local out, seen, put, f = {}, {}, {}, {'payload', false, 'dedup', false}\n"
       + "for j = 1, s do seen[j] = {}; put[j] = {} end\n"
       + "for i = 1, m do\n"
-      + "  local id, j, n = ARGV[ids + i], tonumber(ARGV[streams + i]), tonumber(ARGV[a])\n"
-      + "  local f = seen[j][id] or first[i]\n"
-      + "  if f then\n"
-      + "    out[2 * i - 1] = 1; out[2 * i] = f\n"
+      + "  local id, j, names = ARGV[ids + i], tonumber(ARGV[streams + i]), layouts[tonumber(ARGV[a])]\n"
+      + "  local k = #names\n"
+      + "  local hit = seen[j][id] or first[i]\n"
+      + "  if hit then\n"
+      + "    out[2 * i - 1] = 1; out[2 * i] = hit\n"
       + "  else\n"
-      + "    local e = redis.pcall('XADD', KEYS[j], 'MAXLEN', '~', maxlen, '*', unpack(ARGV, a + 1, a + n))\n"
+      + "    f[2] = ARGV[a + 1]; f[4] = id\n"
+      + "    for x = 1, k do f[3 + 2 * x] = names[x]; f[4 + 2 * x] = ARGV[a + 1 + x] end\n"
+      + "    local e = redis.pcall('XADD', KEYS[j], 'MAXLEN', '~', maxlen, '*', unpack(f, 1, 4 + 2 * k))\n"
       + "    if type(e) == 'table' then\n"
       + "      out[2 * i - 1] = 2; out[2 * i] = e.err or 'XADD failed'\n"
       + "    else\n"
@@ -135,13 +144,13 @@ final class BatchingPublisher implements AutoCloseable {
       + "      out[2 * i - 1] = 0; out[2 * i] = e\n"
       + "    end\n"
       + "  end\n"
-      + "  a = a + 1 + n\n"
+      + "  a = a + 2 + k\n"
       + "end\n"
       + "for j = 1, s do\n"
       + "  if #put[j] > 0 then\n"
       + "    redis.call('HSET', cur[j], unpack(put[j]))\n"
       + "    redis.call('PEXPIREAT', cur[j], string.format('%.0f', (bucket + 3) * window))\n"
-      + "    redis.call('UNLINK', ARGV[4 + j] .. string.format('%.0f', bucket - 2))\n"
+      + "    redis.call('UNLINK', ARGV[5 + j] .. string.format('%.0f', bucket - 2))\n"
       + "  end\n"
       + "end\n"
       + "return out\n";
@@ -232,7 +241,7 @@ final class BatchingPublisher implements AutoCloseable {
   /** One publisher thread: takes rounds from the queue until closed and drained. */
   private void run(int index) {
     Encoder enc = new Encoder();
-    Connection conn = null;
+    PipelineConnection conn = null;
     long backoffMs = 0;
     try {
       while (true) {
@@ -261,10 +270,10 @@ final class BatchingPublisher implements AutoCloseable {
         rounds.incrementAndGet();
         sent.addAndGet(round.size());
         try {
-          if (conn == null || conn.isBroken() || !conn.isConnected()) {
+          if (conn == null || !conn.usable()) {
             closeQuietly(conn);
             conn = null;
-            conn = client.connect(client.clientName() + "-publisher-" + index);
+            conn = client.pipelineConnection(client.clientName() + "-publisher-" + index);
           }
           send(conn, enc, r);
         } catch (RuntimeException e) {
@@ -309,55 +318,55 @@ final class BatchingPublisher implements AutoCloseable {
   }
 
   /**
-   * Writes a round's commands, then reads every reply. A connection failure stops reading: what was
-   * read stays valid, the rest fails with it. NOSCRIPT (Redis restarted or its script cache was
-   * flushed: nothing ran) is answered by sending the same call as EVAL, which caches the script again.
+   * Writes a round's commands in one write, then reads every reply. A connection failure stops
+   * reading: what was read stays valid, the rest fails with it. NOSCRIPT (Redis restarted or its
+   * script cache was flushed: nothing ran) is answered by sending the same call as EVAL, which caches
+   * the script again.
    */
-  private void send(Connection conn, Encoder enc, Round r) {
+  private void send(PipelineConnection conn, Encoder enc, Round r) {
     List<Pending> round = r.messages;
     int commands = dedup ? (round.size() + SCRIPT_ENTRIES - 1) / SCRIPT_ENTRIES : round.size();
     r.replies = new Object[commands];
     try {
       if (dedup) {
         for (int c = 0; c < commands; c++) {
-          conn.sendCommand(enc.script(Protocol.Command.EVALSHA, DEDUP_BATCH_SHA, round, c * SCRIPT_ENTRIES,
-              Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES)));
+          enc.script(conn.resp, false, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
         }
       } else {
         for (Pending p : round) {
-          conn.sendCommand(enc.xadd(p.message));
+          enc.xadd(conn.resp, p.message);
         }
       }
+      conn.write();
       for (int i = 0; i < commands; i++) {
-        Object reply;
-        try {
-          reply = conn.getOne();
-        } catch (JedisDataException e) {
-          reply = e;
-        }
-        r.replies[i] = reply;
+        r.replies[i] = reply(conn);
         r.read = i + 1;
       }
       if (dedup) {
         for (int c = 0; c < commands; c++) {
           if (r.replies[c] instanceof JedisDataException
               && String.valueOf(((JedisDataException) r.replies[c]).getMessage()).startsWith("NOSCRIPT")) {
-            conn.sendCommand(enc.script(Protocol.Command.EVAL, DEDUP_BATCH_BYTES, round, c * SCRIPT_ENTRIES,
-                Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES)));
-            Object reply;
-            try {
-              reply = conn.getOne();
-            } catch (JedisDataException e) {
-              reply = e;
-            }
-            r.replies[c] = reply;
+            enc.script(conn.resp, true, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
+            conn.write();
+            r.replies[c] = reply(conn);
           }
         }
       }
     } catch (JedisConnectionException e) {
       r.failure = e;
     } finally {
-      enc.release();
+      conn.resp.clear();
+    }
+  }
+
+  /** The next reply, or the error Redis answered instead. */
+  private static Object reply(PipelineConnection conn) {
+    try {
+      return conn.read();
+    } catch (JedisConnectionException e) {
+      throw e;
+    } catch (JedisDataException e) {
+      return e;
     }
   }
 
@@ -416,59 +425,99 @@ final class BatchingPublisher implements AutoCloseable {
   }
 
   /**
-   * Encodes commands into reusable argument arrays (one per publisher thread), with the byte forms of
-   * stream keys, de-duplication key prefixes and header names cached per subject / name.
+   * Encodes commands as RESP (one publisher thread's), with the byte forms of stream keys,
+   * de-duplication key prefixes and header names cached per subject / name; ids, header values and
+   * numbers are written straight into the buffer.
    */
   private final class Encoder {
-    private final RawCommand xadd = new RawCommand(Protocol.Command.XADD);
-    private final RawCommand evalsha = new RawCommand(Protocol.Command.EVALSHA);
-    private final RawCommand eval = new RawCommand(Protocol.Command.EVAL);
     private final Map<String, byte[][]> subjects = new HashMap<>();
     private final Map<String, byte[]> headerNames = new HashMap<>();
     private final List<String> streams = new ArrayList<>();
-    private final List<byte[]> ids = new ArrayList<>();
+    /** The distinct header-name sequences of a script call, and each message's index among them. */
+    private final List<Map<String, String>> layouts = new ArrayList<>();
+    private int[] layoutOf = new int[128];
 
-    /** XADD key MAXLEN ~ max_len * field value... */
-    RawCommand xadd(OutboundMessage m) {
-      RawCommand cmd = xadd.reset();
-      cmd.add(subject(m.subject())[0]).add(MAXLEN).add(APPROX).add(maxLenArg).add(AUTO_ID);
-      fields(cmd, m, bytes(m.deduplicationId()));
-      return cmd;
+    /** XADD key MAXLEN ~ max_len * payload <bytes> dedup <id> h:<name> <value>... */
+    void xadd(PipelineConnection.Resp out, OutboundMessage m) {
+      out.array(6 + 4 + 2 * m.headers().size()).bulk(XADD).bulk(subject(m.subject())[0]).bulk(MAXLEN).bulk(APPROX)
+          .bulk(maxLenArg).bulk(AUTO_ID);
+      fields(out, m);
     }
 
-    /** EVALSHA / EVAL of {@link #DEDUP_BATCH} for messages [from, to) of the round. */
-    RawCommand script(Protocol.Command command, byte[] script, List<Pending> round, int from, int to) {
-      RawCommand cmd = (command == Protocol.Command.EVAL ? eval : evalsha).reset();
+    /** EVALSHA (or EVAL, with the body) of {@link #DEDUP_BATCH} for messages [from, to) of the round. */
+    void script(PipelineConnection.Resp out, boolean withBody, List<Pending> round, int from, int to) {
       streams.clear();
+      layouts.clear();
+      int count = to - from;
+      if (layoutOf.length < count) {
+        layoutOf = new int[Math.max(count, 2 * layoutOf.length)];
+      }
+      int valueArgs = 0;
+      int nameArgs = 0;
       for (int i = from; i < to; i++) {
-        String subject = round.get(i).message.subject();
-        if (indexOf(subject) < 0) {
-          streams.add(subject);
+        OutboundMessage m = round.get(i).message;
+        if (indexOf(m.subject()) < 0) {
+          streams.add(m.subject());
         }
+        int l = layout(m.headers());
+        if (l == layouts.size()) {
+          layouts.add(m.headers());
+          nameArgs += 1 + m.headers().size();
+        }
+        layoutOf[i - from] = l;
+        valueArgs += 2 + m.headers().size();
       }
-      cmd.add(script).add(small(streams.size()));
-      for (String s : streams) {
-        cmd.add(subject(s)[0]);
+      int s = streams.size();
+      out.array(3 + s + 5 + s + 2 * count + nameArgs + valueArgs)
+          .bulk(withBody ? EVAL : EVALSHA).bulk(withBody ? DEDUP_BATCH_BYTES : DEDUP_BATCH_SHA).bulk(s);
+      for (String subject : streams) {
+        out.bulk(subject(subject)[0]);
       }
-      cmd.add(maxLenArg).add(windowArg).add(small(streams.size())).add(small(to - from));
-      for (String s : streams) {
-        cmd.add(subject(s)[1]);
+      out.bulk(maxLenArg).bulk(windowArg).bulk(s).bulk(count).bulk(layouts.size());
+      for (String subject : streams) {
+        out.bulk(subject(subject)[1]);
       }
-      ids.clear();
       for (int i = from; i < to; i++) {
-        byte[] id = bytes(round.get(i).message.deduplicationId());
-        ids.add(id);
-        cmd.add(id);
+        out.bulk(round.get(i).message.deduplicationId());
       }
       for (int i = from; i < to; i++) {
-        cmd.add(small(streams.size() == 1 ? 1 : indexOf(round.get(i).message.subject()) + 1));
+        out.bulk(s == 1 ? 1 : indexOf(round.get(i).message.subject()) + 1);
+      }
+      for (Map<String, String> l : layouts) {
+        out.bulk(l.size());
+        for (String name : l.keySet()) {
+          out.bulk(headerName(name));
+        }
       }
       for (int i = from; i < to; i++) {
         OutboundMessage m = round.get(i).message;
-        cmd.add(small(4 + 2 * m.headers().size()));
-        fields(cmd, m, ids.get(i - from));
+        out.bulk(layoutOf[i - from] + 1).bulk(m.payload());
+        for (String v : m.headers().values()) {
+          out.bulk(v);
+        }
       }
-      return cmd;
+    }
+
+    /** The index of the layout with these header names in this order; {@code layouts.size()} when new. */
+    private int layout(Map<String, String> headers) {
+      for (int l = 0; l < layouts.size(); l++) {
+        Map<String, String> known = layouts.get(l);
+        if (known.size() == headers.size() && sameNames(known, headers)) {
+          return l;
+        }
+      }
+      return layouts.size();
+    }
+
+    private boolean sameNames(Map<String, String> a, Map<String, String> b) {
+      Iterator<String> x = a.keySet().iterator();
+      for (String name : b.keySet()) {
+        String other = x.next();
+        if (other != name && !other.equals(name)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     private int indexOf(String subject) {
@@ -481,10 +530,10 @@ final class BatchingPublisher implements AutoCloseable {
       return -1;
     }
 
-    private void fields(RawCommand cmd, OutboundMessage m, byte[] dedupId) {
-      cmd.add(PAYLOAD).add(m.payload()).add(DEDUP).add(dedupId);
+    private void fields(PipelineConnection.Resp out, OutboundMessage m) {
+      out.bulk(PAYLOAD).bulk(m.payload()).bulk(DEDUP).bulk(m.deduplicationId());
       for (Map.Entry<String, String> h : m.headers().entrySet()) {
-        cmd.add(headerName(h.getKey())).add(bytes(h.getValue()));
+        out.bulk(headerName(h.getKey())).bulk(h.getValue());
       }
     }
 
@@ -513,18 +562,6 @@ final class BatchingPublisher implements AutoCloseable {
       }
       return b;
     }
-
-    /** Drops the references to the round's arrays once written. */
-    void release() {
-      xadd.reset();
-      evalsha.reset();
-      eval.reset();
-      ids.clear();
-    }
-  }
-
-  private static byte[] small(int n) {
-    return n < SMALL.length ? SMALL[n] : bytes(Integer.toString(n));
   }
 
   private static byte[] bytes(String s) {
@@ -544,7 +581,7 @@ final class BatchingPublisher implements AutoCloseable {
     }
   }
 
-  private static void closeQuietly(Connection c) {
+  private static void closeQuietly(PipelineConnection c) {
     if (c != null) {
       try {
         c.close();

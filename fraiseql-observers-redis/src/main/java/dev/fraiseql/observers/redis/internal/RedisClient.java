@@ -65,19 +65,19 @@ public final class RedisClient implements AutoCloseable {
   }
 
   /**
-   * A new connection outside the pool, for a component that keeps one for itself (each publisher
-   * thread): connected, authenticated and on the configured database, or an exception (a
+   * A new connection outside the pool, kept by one publisher thread for pipelining: connected,
+   * authenticated and on the configured database, or an exception (a
    * {@link redis.clients.jedis.exceptions.JedisException}) without credentials in its message.
    * The caller closes it.
    */
-  public Connection connect(String name) {
+  PipelineConnection pipelineConnection(String name) {
     synchronized (this) {
       if (closed) {
         throw new IllegalStateException("the redis backend is closed");
       }
     }
     RedisUrl url = settings.url();
-    return new Connection(new HostAndPort(url.host(), url.port()), clientConfig(name));
+    return new PipelineConnection(new HostAndPort(url.host(), url.port()), clientConfig(name));
   }
 
   private JedisClientConfig clientConfig(String name) {
