@@ -6,8 +6,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -433,9 +433,13 @@ final class BatchingPublisher implements AutoCloseable {
     private final Map<String, byte[][]> subjects = new HashMap<>();
     private final Map<String, byte[]> headerNames = new HashMap<>();
     private final List<String> streams = new ArrayList<>();
-    /** The distinct header-name sequences of a script call, and each message's index among them. */
-    private final List<Map<String, String>> layouts = new ArrayList<>();
-    private int[] layoutOf = new int[128];
+    /** A script call's header names and values, all messages' in a row; message k's are [first[k], first[k + 1]). */
+    private String[] names = new String[1024];
+    private String[] values = new String[1024];
+    private int[] first = new int[129];
+    /** The distinct header-name sequences of a script call (by the first message having each), and each message's. */
+    private final List<Integer> layoutStart = new ArrayList<>();
+    private int[] layoutOf = new int[129];
 
     /** XADD key MAXLEN ~ max_len * payload <bytes> dedup <id> h:<name> <value>... */
     void xadd(PipelineConnection.Resp out, OutboundMessage m) {
@@ -446,34 +450,48 @@ final class BatchingPublisher implements AutoCloseable {
 
     /** EVALSHA (or EVAL, with the body) of {@link #DEDUP_BATCH} for messages [from, to) of the round. */
     void script(PipelineConnection.Resp out, boolean withBody, List<Pending> round, int from, int to) {
-      streams.clear();
-      layouts.clear();
       int count = to - from;
-      if (layoutOf.length < count) {
-        layoutOf = new int[Math.max(count, 2 * layoutOf.length)];
+      if (first.length < count + 1) {
+        first = new int[Math.max(count + 1, 2 * first.length)];
+        layoutOf = new int[first.length];
       }
-      int valueArgs = 0;
+      streams.clear();
+      layoutStart.clear();
+      // one pass over each message's headers: names and values into flat arrays, layouts found
+      int pos = 0;
       int nameArgs = 0;
+      int last = -1;
       for (int i = from; i < to; i++) {
         OutboundMessage m = round.get(i).message;
         if (indexOf(m.subject()) < 0) {
           streams.add(m.subject());
         }
-        int l = layout(m.headers());
-        if (l == layouts.size()) {
-          layouts.add(m.headers());
-          nameArgs += 1 + m.headers().size();
+        int n = m.headers().size();
+        if (names.length < pos + n) {
+          names = Arrays.copyOf(names, Math.max(pos + n, 2 * names.length));
+          values = Arrays.copyOf(values, names.length);
+        }
+        first[i - from] = pos;
+        for (Map.Entry<String, String> h : m.headers().entrySet()) {
+          names[pos] = h.getKey();
+          values[pos++] = h.getValue();
+        }
+        first[i - from + 1] = pos;
+        int l = last >= 0 && sameNames(last, i - from) ? last : layout(i - from);
+        if (l == layoutStart.size()) {
+          layoutStart.add(i - from);
+          nameArgs += 1 + n;
         }
         layoutOf[i - from] = l;
-        valueArgs += 2 + m.headers().size();
+        last = l;
       }
       int s = streams.size();
-      out.array(3 + s + 5 + s + 2 * count + nameArgs + valueArgs)
+      out.array(3 + s + 5 + s + 2 * count + nameArgs + 2 * count + pos)
           .bulk(withBody ? EVAL : EVALSHA).bulk(withBody ? DEDUP_BATCH_BYTES : DEDUP_BATCH_SHA).bulk(s);
       for (String subject : streams) {
         out.bulk(subject(subject)[0]);
       }
-      out.bulk(maxLenArg).bulk(windowArg).bulk(s).bulk(count).bulk(layouts.size());
+      out.bulk(maxLenArg).bulk(windowArg).bulk(s).bulk(count).bulk(layoutStart.size());
       for (String subject : streams) {
         out.bulk(subject(subject)[1]);
       }
@@ -483,37 +501,44 @@ final class BatchingPublisher implements AutoCloseable {
       for (int i = from; i < to; i++) {
         out.bulk(s == 1 ? 1 : indexOf(round.get(i).message.subject()) + 1);
       }
-      for (Map<String, String> l : layouts) {
-        out.bulk(l.size());
-        for (String name : l.keySet()) {
-          out.bulk(headerName(name));
+      for (int l = 0; l < layoutStart.size(); l++) {
+        int k = layoutStart.get(l);
+        out.bulk(first[k + 1] - first[k]);
+        for (int x = first[k]; x < first[k + 1]; x++) {
+          out.bulk(headerName(names[x]));
         }
       }
       for (int i = from; i < to; i++) {
-        OutboundMessage m = round.get(i).message;
-        out.bulk(layoutOf[i - from] + 1).bulk(m.payload());
-        for (String v : m.headers().values()) {
-          out.bulk(v);
+        out.bulk(layoutOf[i - from] + 1).bulk(round.get(i).message.payload());
+        for (int x = first[i - from]; x < first[i - from + 1]; x++) {
+          out.bulk(values[x]);
         }
       }
+      Arrays.fill(names, 0, pos, null);
+      Arrays.fill(values, 0, pos, null);
     }
 
-    /** The index of the layout with these header names in this order; {@code layouts.size()} when new. */
-    private int layout(Map<String, String> headers) {
-      for (int l = 0; l < layouts.size(); l++) {
-        Map<String, String> known = layouts.get(l);
-        if (known.size() == headers.size() && sameNames(known, headers)) {
+    /** The layout of message k (its names already in {@link #names}): a known one, or {@code layoutStart.size()}. */
+    private int layout(int k) {
+      for (int l = 0; l < layoutStart.size(); l++) {
+        if (sameNames(l, k)) {
           return l;
         }
       }
-      return layouts.size();
+      return layoutStart.size();
     }
 
-    private boolean sameNames(Map<String, String> a, Map<String, String> b) {
-      Iterator<String> x = a.keySet().iterator();
-      for (String name : b.keySet()) {
-        String other = x.next();
-        if (other != name && !other.equals(name)) {
+    /** Whether layout l has exactly the header names of message k, in the same order. */
+    private boolean sameNames(int l, int k) {
+      int a = first[layoutStart.get(l)];
+      int aEnd = first[layoutStart.get(l) + 1];
+      int b = first[k];
+      int bEnd = first[k + 1];
+      if (aEnd - a != bEnd - b) {
+        return false;
+      }
+      for (; a < aEnd; a++, b++) {
+        if (names[a] != names[b] && !names[a].equals(names[b])) {
           return false;
         }
       }

@@ -79,6 +79,16 @@ final class PipelineConnection implements AutoCloseable {
   static final class Resp {
     private static final int INITIAL = 64 * 1024;
     private static final int KEEP = 4 * 1024 * 1024;
+    /** {@code $<n>\r\n<i>\r\n} for the small numbers every call carries (counts, indexes). */
+    private static final byte[][] SMALL = new byte[1024][];
+
+    static {
+      for (int i = 0; i < SMALL.length; i++) {
+        String d = Integer.toString(i);
+        SMALL[i] = ("$" + d.length() + "\r\n" + d + "\r\n").getBytes(StandardCharsets.US_ASCII);
+      }
+    }
+
     byte[] buf = new byte[INITIAL];
     int len;
 
@@ -123,6 +133,13 @@ final class PipelineConnection implements AutoCloseable {
     }
 
     Resp bulk(long v) {
+      if (v >= 0 && v < SMALL.length) {
+        byte[] b = SMALL[(int) v];
+        ensure(b.length);
+        System.arraycopy(b, 0, buf, len, b.length);
+        len += b.length;
+        return this;
+      }
       ensure(48);
       int start = len;
       buf[len++] = '$';
