@@ -277,6 +277,66 @@ class RedisPublisherIT {
     }
   }
 
+  @Test
+  void aPublisherWhoseConnectionIsKilledReconnectsAndNothingIsLostOrStoredTwice() throws Exception {
+    for (long window : new long[] {120_000L, 0L}) {
+      RedisEventBus bus = bus(Map.of("publishers", 1L, "timeout_ms", 500L, "dedup_window_ms", window));
+      String subject = "kill" + window;
+      Set<String> before = publisherConnections();
+      assertThat(bus.publish(message(subject, "m1", "k1")).toCompletableFuture().get(10, TimeUnit.SECONDS).duplicate())
+          .isFalse();
+      Set<String> ours = publisherConnections();
+      ours.removeAll(before);
+      assertThat(ours).hasSize(1);
+      raw.sendCommand(redis.clients.jedis.Protocol.Command.CLIENT, "KILL", "ID", ours.iterator().next());
+
+      // like the engine: retry a failed publish (same de-duplication id) until Redis confirms it
+      int failures = 0;
+      for (String id : List.of("k2", "k3", "k1")) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+          try {
+            PublishAck a = bus.publish(message(subject, "m-" + id, id)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            assertThat(a.duplicate()).isEqualTo(window > 0 && id.equals("k1"));
+            break;
+          } catch (ExecutionException e) {
+            failures++;
+            assertThat(e.getCause()).isInstanceOf(dev.fraiseql.observers.redis.internal.RedisBusException.class)
+                .hasMessageContaining("redis://localhost:6379");
+            assertThat(System.nanoTime()).isLessThan(deadline);
+            Thread.sleep(50);
+          }
+        }
+      }
+      List<String> payloads = new ArrayList<>();
+      entries(bus.streamKey(subject)).forEach(e -> payloads.add(e.getFields().get("payload")));
+      if (window > 0) {
+        // with de-duplication the round that found the dead connection is resent at once on a new one
+        assertThat(failures).isZero();
+        assertThat(payloads).containsExactly("m1", "m-k2", "m-k3");
+      } else {
+        // without, that round fails (the engine retries it) and k1 is stored again
+        assertThat(failures).isLessThanOrEqualTo(1);
+        assertThat(payloads).containsExactly("m1", "m-k2", "m-k3", "m-k1");
+      }
+      Set<String> now = publisherConnections();
+      now.removeAll(before);
+      assertThat(now).hasSize(1).doesNotContainAnyElementsOf(ours); // a new connection replaced the killed one
+      before.addAll(now);
+    }
+  }
+
+  /** The ids of the connections publisher threads opened (named {@code fraiseql-observers-publisher-N}). */
+  private Set<String> publisherConnections() {
+    Set<String> ids = new HashSet<>();
+    for (Map<String, String> c : clients()) {
+      if (c.get("name").startsWith("fraiseql-observers-publisher-")) {
+        ids.add(c.get("id"));
+      }
+    }
+    return ids;
+  }
+
   /** CLIENT LIST, parsed. */
   private List<Map<String, String>> clients() {
     List<Map<String, String>> out = new ArrayList<>();

@@ -269,13 +269,23 @@ final class BatchingPublisher implements AutoCloseable {
         Round r = new Round(round);
         rounds.incrementAndGet();
         sent.addAndGet(round.size());
+        boolean kept = conn != null && conn.usable();
         try {
-          if (conn == null || !conn.usable()) {
+          if (!kept) {
             closeQuietly(conn);
             conn = null;
             conn = client.pipelineConnection(client.clientName() + "-publisher-" + index);
           }
           send(conn, enc, r);
+          if (dedup && kept && r.failure instanceof JedisConnectionException) {
+            // The kept connection was dead (Redis restarted, or closed it while idle). With de-duplication a
+            // resend is safe (what the lost commands stored is recognised): once, at once, on a new connection.
+            closeQuietly(conn);
+            conn = null;
+            r.failure = null;
+            conn = client.pipelineConnection(client.clientName() + "-publisher-" + index);
+            send(conn, enc, r);
+          }
         } catch (RuntimeException e) {
           r.failure = e; // could not connect, or an encoding bug: the whole rest of the round fails
         }
@@ -326,24 +336,27 @@ final class BatchingPublisher implements AutoCloseable {
   private void send(PipelineConnection conn, Encoder enc, Round r) {
     List<Pending> round = r.messages;
     int commands = dedup ? (round.size() + SCRIPT_ENTRIES - 1) / SCRIPT_ENTRIES : round.size();
-    r.replies = new Object[commands];
+    if (r.replies == null) {
+      r.replies = new Object[commands];
+    }
+    int from = r.read; // on a resend, the commands already answered are not sent again
     try {
       if (dedup) {
-        for (int c = 0; c < commands; c++) {
+        for (int c = from; c < commands; c++) {
           enc.script(conn.resp, false, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
         }
       } else {
-        for (Pending p : round) {
-          enc.xadd(conn.resp, p.message);
+        for (int i = from; i < commands; i++) {
+          enc.xadd(conn.resp, round.get(i).message);
         }
       }
       conn.write();
-      for (int i = 0; i < commands; i++) {
+      for (int i = from; i < commands; i++) {
         r.replies[i] = reply(conn);
         r.read = i + 1;
       }
       if (dedup) {
-        for (int c = 0; c < commands; c++) {
+        for (int c = from; c < commands; c++) {
           if (r.replies[c] instanceof JedisDataException
               && String.valueOf(((JedisDataException) r.replies[c]).getMessage()).startsWith("NOSCRIPT")) {
             enc.script(conn.resp, true, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
