@@ -41,14 +41,14 @@ import redis.clients.jedis.exceptions.JedisDataException;
  *
  * <p>De-duplication: with {@code dedup_window_ms > 0} (default 2 minutes, like JetStream's duplicate
  * window) a round's messages are appended by ONE script call ({@link #DEDUP_BATCH}, up to
- * {@value #SCRIPT_ENTRIES} messages per call) that skips every message whose key
- * {@code <key_prefix>dedup:<len>:<subject>:<id>} exists, and sets that key (expiring after the
- * window) for every message it stores: a second publish with the same
- * {@link OutboundMessage#deduplicationId()} within the window — in a later round or in the same one —
- * stores nothing and is acknowledged as a duplicate with the first entry's id. So the engine's retry of
- * a publish whose reply was lost (Redis stored it, the connection dropped) does not store it twice.
- * With 0, a plain XADD per message: retries can duplicate. Either way every entry carries its
- * {@code dedup} field.
+ * {@value #SCRIPT_ENTRIES} messages per call) that skips every message whose
+ * {@link OutboundMessage#deduplicationId()} it finds recorded within the window, and records the id
+ * of every message it stores: a second publish with the same id within the window — in a later round
+ * or in the same one — stores nothing and is acknowledged as a duplicate with the first entry's id.
+ * So the engine's retry of a publish whose reply was lost (Redis stored it, the connection dropped)
+ * does not store it twice, and a publisher may resend a round its dead connection lost. With 0, a
+ * plain XADD per message: retries can duplicate. Either way every entry carries its {@code dedup}
+ * field.
  *
  * <p>Order: with one publisher, entries are stored in the order {@link #publish} was called; with more,
  * rounds taken by different publishers may interleave.
