@@ -25,7 +25,8 @@ import java.util.Set;
  *   <tr><td>timeout_ms</td><td>2000</td><td>connect and command timeout</td></tr>
  *   <tr><td>block_ms</td><td>1000</td><td>how long XREADGROUP blocks waiting for entries</td></tr>
  *   <tr><td>claim_idle_ms</td><td>the subscription's ack wait (30000)</td><td>entries idle this long are reclaimed (XAUTOCLAIM)</td></tr>
- *   <tr><td>batch</td><td>100</td><td>XADDs per pipelined round trip; entries per XREADGROUP/XAUTOCLAIM</td></tr>
+ *   <tr><td>batch</td><td>100</td><td>publishes per pipelined round trip; entries per XREADGROUP/XAUTOCLAIM</td></tr>
+ *   <tr><td>publishers</td><td>2</td><td>publisher threads, each with its own connection, sending rounds in parallel (1 keeps publish order)</td></tr>
  *   <tr><td>dedup_window_ms</td><td>120000</td><td>a publish with a de-duplication id seen this recently is not stored again; 0 = off</td></tr>
  *   <tr><td>publish_queue</td><td>10000</td><td>publishes waiting to be sent; beyond it publish fails fast (retried by the engine)</td></tr>
  *   <tr><td>dead_letter_max</td><td>100000</td><td>dead letters kept; the oldest are dropped with a WARN</td></tr>

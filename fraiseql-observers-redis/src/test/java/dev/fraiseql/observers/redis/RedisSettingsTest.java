@@ -23,6 +23,7 @@ class RedisSettingsTest {
     assertThat(s.keyPrefix()).isEqualTo("fraiseql:");
     assertThat(s.maxLen()).isEqualTo(100_000);
     assertThat(s.batch()).isEqualTo(100);
+    assertThat(s.publishers()).isEqualTo(2);
     assertThat(s.claimIdle()).isEmpty();
     assertThat(s.timeout()).isEqualTo(Duration.ofSeconds(2));
     assertThat(s.block()).isEqualTo(Duration.ofSeconds(1));
@@ -96,6 +97,16 @@ class RedisSettingsTest {
         .hasMessageContaining("max_len");
     assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://localhost", "batch", 0L)))
         .hasMessageContaining("batch");
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://localhost", "publishers", 0L)))
+        .isInstanceOf(ObserverConfigException.class)
+        .hasMessageContaining("publishers").hasMessageContaining("1 to 64");
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://localhost", "publishers", 65L)))
+        .hasMessageContaining("publishers");
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://localhost", "publishers", "two")))
+        .hasMessageContaining("publishers");
+    assertThat(parse(Map.of("redis_url", "redis://localhost", "publishers", 8L)).publishers()).isEqualTo(8);
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://localhost", "publisher", 2L)))
+        .hasMessageContaining("publisher").hasMessageContaining("publishers");
     assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://localhost", "claim_idle_ms", 1L)))
         .hasMessageContaining("claim_idle_ms");
     assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://localhost", "block_ms", "fast")))

@@ -3,8 +3,11 @@ package dev.fraiseql.observers.redis.internal;
 import dev.fraiseql.observers.spi.OutboundMessage;
 import dev.fraiseql.observers.spi.PublishAck;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -12,95 +15,222 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.params.XAddParams;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
- * Publishes with pipelined XADDs: callers enqueue, one thread drains the queue and sends up to
- * {@code batch} XADDs per round trip, completing each caller's future with its own reply. Under load
- * a whole batch shares one round trip; a lone publish goes out at once.
+ * Publishes with pipelined XADDs: callers enqueue; {@code publishers} threads (each with its own
+ * connection, outside the pool) take up to {@code batch} queued messages at a time and send them in
+ * one round trip. A publisher thread only encodes, writes and reads: each round's replies are handed
+ * in one task to a small executor that completes the callers' futures (and so runs whatever the
+ * callers chained on them, e.g. the engine's bookkeeping), while the publisher goes on with the next
+ * round. Under load a whole batch shares one round trip; a lone publish goes out at once.
  *
  * <p>Bounded: at most {@code publish_queue} messages wait. When the queue is full, {@link #publish}
  * fails at once with a {@link RejectedExecutionException} (it never blocks the caller, and the
- * engine's publish action retries it within its budget). When Redis is unreachable, each batch fails
+ * engine's publish action retries it within its budget). When Redis is unreachable, each round fails
  * (the futures complete exceptionally and the engine retries) and the thread backs off, up to 2s
- * between attempts, so it never spins.
+ * between attempts, so it never spins; it reconnects on its next round.
  *
  * <p>De-duplication: with {@code dedup_window_ms > 0} (default 2 minutes, like JetStream's duplicate
- * window) each XADD runs in a script that first checks {@code <key_prefix>dedup:<subject>:<id>}: a
- * second publish with the same {@link OutboundMessage#deduplicationId()} within the window stores
- * nothing and is acknowledged as a duplicate with the first entry's id. So the engine's retry of a
- * publish whose reply was lost (Redis stored it, the connection dropped) does not store it twice.
- * With 0, a plain XADD: retries can duplicate. Either way every entry carries its {@code dedup} field.
+ * window) a round's messages are appended by ONE script call ({@link #DEDUP_BATCH}, up to
+ * {@value #SCRIPT_ENTRIES} messages per call) that skips every message whose
+ * {@link OutboundMessage#deduplicationId()} it finds recorded within the window, and records the id
+ * of every message it stores: a second publish with the same id within the window — in a later round
+ * or in the same one — stores nothing and is acknowledged as a duplicate with the first entry's id.
+ * So the engine's retry of a publish whose reply was lost (Redis stored it, the connection dropped)
+ * does not store it twice, and a publisher may resend a round its dead connection lost. With 0, a
+ * plain XADD per message: retries can duplicate. Either way every entry carries its {@code dedup}
+ * field.
+ *
+ * <p>Order: with one publisher, entries are stored in the order {@link #publish} was called; with more,
+ * rounds taken by different publishers may interleave.
  */
 final class BatchingPublisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BatchingPublisher.class);
-  private static final byte[] PAYLOAD = StreamEntry.PAYLOAD.getBytes(StandardCharsets.UTF_8);
-  private static final byte[] DEDUP = StreamEntry.DEDUP.getBytes(StandardCharsets.UTF_8);
-
+  private static final byte[] PAYLOAD = bytes(StreamEntry.PAYLOAD);
+  private static final byte[] DEDUP = bytes(StreamEntry.DEDUP);
+  private static final byte[] MAXLEN = bytes("MAXLEN");
+  private static final byte[] APPROX = bytes("~");
+  private static final byte[] AUTO_ID = bytes("*");
+  private static final byte[] XADD = bytes("XADD");
+  private static final byte[] EVALSHA = bytes("EVALSHA");
+  private static final byte[] EVAL = bytes("EVAL");
+  /** Messages per script call: bounds the script's argument count and Lua's unpack of the keys. */
+  static final int SCRIPT_ENTRIES = 500;
   /**
-   * XADD unless the de-duplication key exists; the key remembers the entry id for the window.
-   * KEYS: stream, dedup key. ARGV: max_len, window ms, field, value, ...
-   * Returns {0, id} when stored, {1, id of the first} for a duplicate.
+   * Appends a batch, skipping what was already published within the window. The de-duplication ids
+   * of a subject live in hashes, one per window-long time bucket of the server's clock,
+   * {@code <key_prefix>dedup:<len>:<subject>:<bucket>} (bucket = time ms / window ms; field = the
+   * de-duplication id, value = the entry id first stored for it): an id is looked up in the current
+   * and the previous bucket, and a hit in the previous one counts only if its entry is younger than
+   * the window, so the window is exact. All ids stored by a call go into the current bucket with one
+   * HSET; a bucket expires two windows after it ends, and the bucket two windows back is UNLINKed
+   * (freed in the background) by the first call that finds it. The bucket keys are derived from the
+   * prefixes in ARGV, not declared in KEYS (Redis Cluster is not supported).
+   *
+   * <p>Field names are sent once per call: messages with the same header names share a layout, and
+   * each message carries only its layout's index and its values.
+   * KEYS: the batch's S streams.
+   * ARGV: max_len, window ms, S, number of messages M, number of layouts L, then the S
+   * de-duplication key prefixes ({@code <key_prefix>dedup:<len>:<subject>:}), the M de-duplication
+   * ids, the M stream indexes (1..S), the L layouts (each: its number k of header fields, then the k
+   * field names, {@code h:<name>}), then per message: its layout index, its payload and its k header
+   * values. Each entry is stored as {@code payload <payload> dedup <id> <name> <value>...}.
+   * Returns two items per message: 0 and the new entry id; 1 and the id first stored for that
+   * de-duplication id (a duplicate, nothing stored); 2 and the error (nothing stored).
    */
-  static final byte[] DEDUP_XADD = (""
-      + "local first = redis.call('GET', KEYS[2])\n"
-      + "if first then return {1, first} end\n"
-      + "local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', unpack(ARGV, 3))\n"
-      + "redis.call('SET', KEYS[2], id, 'PX', ARGV[2])\n"
-      + "return {0, id}").getBytes(StandardCharsets.UTF_8);
+  static final String DEDUP_BATCH = ""
+      + "local maxlen, window = ARGV[1], tonumber(ARGV[2])\n"
+      + "local s, m, nl = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
+      + "local t = redis.call('TIME')\n"
+      + "local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)\n"
+      + "local bucket = math.floor(now / window)\n"
+      + "local ids, streams, a = 5 + s, 5 + s + m, 6 + s + 2 * m\n"
+      + "local cur, groups, first = {}, {}, {}\n"
+      + "for j = 1, s do\n"
+      + "  cur[j] = ARGV[5 + j] .. string.format('%.0f', bucket)\n"
+      + "  groups[j] = {}\n"
+      + "end\n"
+      + "for i = 1, m do\n"
+      + "  local g = groups[tonumber(ARGV[streams + i])]\n"
+      + "  g[#g + 1] = i\n"
+      + "end\n"
+      + "for j = 1, s do\n"
+      + "  local g, q = groups[j], {}\n"
+      + "  for k = 1, #g do q[k] = ARGV[ids + g[k]] end\n"
+      + "  if #q > 0 then\n"
+      + "    local c = redis.call('HMGET', cur[j], unpack(q))\n"
+      + "    local p = redis.call('HMGET', ARGV[5 + j] .. string.format('%.0f', bucket - 1), unpack(q))\n"
+      + "    for k = 1, #g do\n"
+      + "      local f = c[k]\n"
+      + "      if not f and p[k] and tonumber(string.match(p[k], '^%d+')) > now - window then f = p[k] end\n"
+      + "      first[g[k]] = f\n"
+      + "    end\n"
+      + "  end\n"
+      + "end\n"
+      + "local layouts = {}\n"
+      + "for l = 1, nl do\n"
+      + "  local k, names = tonumber(ARGV[a]), {}\n"
+      + "  for x = 1, k do names[x] = ARGV[a + x] end\n"
+      + "  layouts[l] = names\n"
+      + "  a = a + 1 + k\n"
+      + "end\n"
+      + "local out, seen, put, f = {}, {}, {}, {'payload', false, 'dedup', false}\n"
+      + "for j = 1, s do seen[j] = {}; put[j] = {} end\n"
+      + "for i = 1, m do\n"
+      + "  local id, j, names = ARGV[ids + i], tonumber(ARGV[streams + i]), layouts[tonumber(ARGV[a])]\n"
+      + "  local k = #names\n"
+      + "  local hit = seen[j][id] or first[i]\n"
+      + "  if hit then\n"
+      + "    out[2 * i - 1] = 1; out[2 * i] = hit\n"
+      + "  else\n"
+      + "    f[2] = ARGV[a + 1]; f[4] = id\n"
+      + "    for x = 1, k do f[3 + 2 * x] = names[x]; f[4 + 2 * x] = ARGV[a + 1 + x] end\n"
+      + "    local e = redis.pcall('XADD', KEYS[j], 'MAXLEN', '~', maxlen, '*', unpack(f, 1, 4 + 2 * k))\n"
+      + "    if type(e) == 'table' then\n"
+      + "      out[2 * i - 1] = 2; out[2 * i] = e.err or 'XADD failed'\n"
+      + "    else\n"
+      + "      seen[j][id] = e\n"
+      + "      local pj = put[j]\n"
+      + "      pj[#pj + 1] = id; pj[#pj + 1] = e\n"
+      + "      out[2 * i - 1] = 0; out[2 * i] = e\n"
+      + "    end\n"
+      + "  end\n"
+      + "  a = a + 2 + k\n"
+      + "end\n"
+      + "for j = 1, s do\n"
+      + "  if #put[j] > 0 then\n"
+      + "    redis.call('HSET', cur[j], unpack(put[j]))\n"
+      + "    redis.call('PEXPIREAT', cur[j], string.format('%.0f', (bucket + 3) * window))\n"
+      + "    redis.call('UNLINK', ARGV[5 + j] .. string.format('%.0f', bucket - 2))\n"
+      + "  end\n"
+      + "end\n"
+      + "return out\n";
+  private static final byte[] DEDUP_BATCH_BYTES = bytes(DEDUP_BATCH);
+  private static final byte[] DEDUP_BATCH_SHA = bytes(sha1Hex(DEDUP_BATCH_BYTES));
 
   private final RedisClient client;
   private final String streamPrefix;
   private final String dedupPrefix;
-  private final long dedupWindowMs;
+  private final boolean dedup;
+  private final byte[] maxLenArg;
+  private final byte[] windowArg;
   private final int batch;
-  private final long maxLen;
   private final BlockingQueue<Pending> queue;
-  private final Thread thread;
+  private final Thread[] threads;
+  /** Completes the callers' futures, one task per round; runs a task itself when it falls behind. */
+  private final ThreadPoolExecutor completer;
   private final AtomicLong rejected = new AtomicLong();
+  private final AtomicLong rounds = new AtomicLong();
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicBoolean outage = new AtomicBoolean();
   private volatile boolean closed;
-  /** The script's SHA once loaded; reset when Redis answers NOSCRIPT (it restarted). */
-  private volatile byte[] scriptSha;
 
-  private record Pending(OutboundMessage message, CompletableFuture<PublishAck> future) {}
+  /** A caller's future and the message it waits for: one object per publish. */
+  static final class Pending extends CompletableFuture<PublishAck> {
+    final OutboundMessage message;
+
+    Pending(OutboundMessage message) {
+      this.message = message;
+    }
+  }
 
   BatchingPublisher(RedisClient client, String streamPrefix) {
+    RedisSettings s = client.settings();
     this.client = client;
     this.streamPrefix = streamPrefix;
-    this.dedupPrefix = client.settings().keyPrefix() + "dedup:";
-    this.dedupWindowMs = client.settings().dedupWindow().toMillis();
-    this.batch = client.settings().batch();
-    this.maxLen = client.settings().maxLen();
-    this.queue = new ArrayBlockingQueue<>(client.settings().publishQueue());
-    this.thread = new Thread(this::run, "fraiseql-redis-publisher");
-    this.thread.setDaemon(true);
-    this.thread.start();
+    this.dedupPrefix = s.keyPrefix() + "dedup:";
+    this.dedup = s.dedupWindow().toMillis() > 0;
+    this.maxLenArg = bytes(Long.toString(s.maxLen()));
+    this.windowArg = bytes(Long.toString(s.dedupWindow().toMillis()));
+    this.batch = s.batch();
+    this.queue = new ArrayBlockingQueue<>(s.publishQueue());
+    int n = s.publishers();
+    AtomicInteger completerSeq = new AtomicInteger();
+    this.completer = new ThreadPoolExecutor(n, n, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(4 * n), r -> {
+      Thread t = new Thread(r, "fraiseql-redis-acks-" + completerSeq.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    }, (task, executor) -> task.run()); // behind (or shut down): the publisher completes its round itself
+    this.threads = new Thread[n];
+    for (int i = 0; i < n; i++) {
+      int index = i + 1;
+      threads[i] = new Thread(() -> run(index), "fraiseql-redis-publisher-" + index);
+      threads[i].setDaemon(true);
+    }
+    for (Thread t : threads) {
+      t.start();
+    }
   }
 
   CompletionStage<PublishAck> publish(OutboundMessage message) {
-    CompletableFuture<PublishAck> f = new CompletableFuture<>();
+    Pending p = new Pending(message);
     if (closed) {
-      f.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
-      return f;
+      p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
+      return p;
     }
-    if (!queue.offer(new Pending(message, f))) {
+    if (!queue.offer(p)) {
       long n = rejected.incrementAndGet();
       if (n == 1 || n % 1000 == 0) {
         LOG.warn("[observer] redis publish queue full ({} waiting, publish_queue): Redis at {} is slower than the"
             + " event rate or unreachable; publishes fail until it drains ({} rejected so far)",
             queue.size(), client.where(), n);
       }
-      f.completeExceptionally(new RejectedExecutionException("redis publish queue is full (" + queue.size()
+      p.completeExceptionally(new RejectedExecutionException("redis publish queue is full (" + queue.size()
           + " messages waiting for " + client.where() + "); retry later"));
+    } else if (closed && queue.remove(p)) {
+      // closed while we queued it: no publisher may be left to take it
+      p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
     }
-    return f;
+    return p;
   }
 
   /** How many publishes were refused because the queue was full. */
@@ -108,176 +238,433 @@ final class BatchingPublisher implements AutoCloseable {
     return rejected.get();
   }
 
-  private void run() {
-    List<Pending> round = new ArrayList<>(batch);
+  /** One publisher thread: takes rounds from the queue until closed and drained. */
+  private void run(int index) {
+    Encoder enc = new Encoder();
+    PipelineConnection conn = null;
     long backoffMs = 0;
-    boolean outage = false;
-    while (true) {
-      try {
-        if (backoffMs > 0) {
-          Thread.sleep(backoffMs);
-        }
-        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
-        if (first == null) {
+    try {
+      while (true) {
+        List<Pending> round;
+        try {
+          if (backoffMs > 0) {
+            Thread.sleep(backoffMs);
+          }
+          Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+          if (first == null) {
+            if (closed) {
+              return;
+            }
+            continue;
+          }
+          round = new ArrayList<>(Math.min(batch, queue.size() + 1));
+          round.add(first);
+          queue.drainTo(round, batch - 1);
+        } catch (InterruptedException e) {
           if (closed) {
             return;
           }
           continue;
         }
-        round.add(first);
-        queue.drainTo(round, batch - 1);
-        if (send(round)) {
-          if (outage) {
+        Round r = new Round(round);
+        rounds.incrementAndGet();
+        sent.addAndGet(round.size());
+        boolean kept = conn != null && conn.usable();
+        try {
+          if (!kept) {
+            closeQuietly(conn);
+            conn = null;
+            conn = client.pipelineConnection(client.clientName() + "-publisher-" + index);
+          }
+          send(conn, enc, r);
+          if (dedup && kept && r.failure instanceof JedisConnectionException) {
+            // The kept connection was dead (Redis restarted, or closed it while idle). With de-duplication a
+            // resend is safe (what the lost commands stored is recognised): once, at once, on a new connection.
+            closeQuietly(conn);
+            conn = null;
+            r.failure = null;
+            conn = client.pipelineConnection(client.clientName() + "-publisher-" + index);
+            send(conn, enc, r);
+          }
+        } catch (RuntimeException e) {
+          r.failure = e; // could not connect, or an encoding bug: the whole rest of the round fails
+        }
+        completer.execute(() -> complete(r));
+        if (r.failure != null) {
+          // the connection failed, or the round stopped half-written: start the next one on a new connection
+          closeQuietly(conn);
+          conn = null;
+          if (outage.compareAndSet(false, true)) {
+            LOG.warn("[observer] redis at {} unreachable ({}): publishes fail and are retried by the engine",
+                client.where(), r.failure.getMessage());
+          }
+          backoffMs = Math.min(2000, Math.max(50, backoffMs * 2));
+        } else {
+          if (outage.compareAndSet(true, false)) {
             LOG.info("[observer] redis publishing to {} resumed", client.where());
           }
-          outage = false;
           backoffMs = 0;
-        } else {
-          if (!outage) {
-            LOG.warn("[observer] redis at {} unreachable: publishes fail and are retried by the engine", client.where());
-          }
-          outage = true;
-          backoffMs = Math.min(2000, Math.max(50, backoffMs * 2));
         }
-      } catch (InterruptedException e) {
-        if (closed) {
-          failAll(new IllegalStateException("the redis event bus closed before this message was published"));
-          return;
-        }
-      } catch (RuntimeException e) {
-        LOG.warn("[observer] redis publisher: unexpected {}", e.toString());
-        backoffMs = 500;
-      } finally {
-        round.clear();
       }
+    } catch (RuntimeException | Error t) {
+      LOG.error("[observer] redis publisher thread {} stopped on an unexpected error", index, t);
+      throw t;
+    } finally {
+      closeQuietly(conn);
     }
   }
 
-  /** Sends one round; false when the connection failed. */
-  private boolean send(List<Pending> round) {
-    return send(round, true);
+  /** A round taken from the queue and, once sent, Redis' replies (one per command; an exception for an error). */
+  private static final class Round {
+    final List<Pending> messages;
+    Object[] replies;
+    /** Commands whose reply was read; the rest failed with {@link #failure}. */
+    int read;
+    RuntimeException failure;
+
+    Round(List<Pending> messages) {
+      this.messages = messages;
+    }
   }
 
-  private boolean send(List<Pending> round, boolean mayReload) {
-    List<Response<?>> replies = new ArrayList<>(round.size());
-    List<Pending> noScript = new ArrayList<>();
-    RuntimeException failure = null;
+  /**
+   * Writes a round's commands in one write, then reads every reply. A connection failure stops
+   * reading: what was read stays valid, the rest fails with it. NOSCRIPT (Redis restarted or its
+   * script cache was flushed: nothing ran) is answered by sending the same call as EVAL, which caches
+   * the script again.
+   */
+  private void send(PipelineConnection conn, Encoder enc, Round r) {
+    List<Pending> round = r.messages;
+    int commands = dedup ? (round.size() + SCRIPT_ENTRIES - 1) / SCRIPT_ENTRIES : round.size();
+    if (r.replies == null) {
+      r.replies = new Object[commands];
+    }
+    int from = r.read; // on a resend, the commands already answered are not sent again
     try {
-      byte[] sha = scriptSha;
-      if (dedupWindowMs > 0 && sha == null) {
-        sha = client.pool().scriptLoad(new String(DEDUP_XADD, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
-        scriptSha = sha;
+      if (dedup) {
+        for (int c = from; c < commands; c++) {
+          enc.script(conn.resp, false, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
+        }
+      } else {
+        for (int i = from; i < commands; i++) {
+          enc.xadd(conn.resp, round.get(i).message);
+        }
       }
-      try (Pipeline p = client.pool().pipelined()) {
-        for (Pending pending : round) {
-          OutboundMessage m = pending.message();
-          if (dedupWindowMs > 0) {
-            replies.add(p.evalsha(sha, List.of(key(m.subject()), dedupKey(m)), dedupArgs(m)));
-          } else {
-            replies.add(p.xadd(key(m.subject()), XAddParams.xAddParams().maxLen(maxLen).approximateTrimming(),
-                fields(m)));
+      conn.write();
+      for (int i = from; i < commands; i++) {
+        r.replies[i] = reply(conn);
+        r.read = i + 1;
+      }
+      if (dedup) {
+        for (int c = from; c < commands; c++) {
+          if (r.replies[c] instanceof JedisDataException
+              && String.valueOf(((JedisDataException) r.replies[c]).getMessage()).startsWith("NOSCRIPT")) {
+            enc.script(conn.resp, true, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
+            conn.write();
+            r.replies[c] = reply(conn);
           }
         }
-        p.sync();
       }
-    } catch (RuntimeException e) {
-      failure = e;
+    } catch (JedisConnectionException e) {
+      r.failure = e;
+    } finally {
+      conn.resp.clear();
     }
-    for (int i = 0; i < round.size(); i++) {
-      Pending pending = round.get(i);
-      Response<?> r = i < replies.size() ? replies.get(i) : null;
-      try {
-        if (r == null) {
-          throw failure != null ? failure : new IllegalStateException("no reply");
-        }
-        pending.future().complete(ack(pending.message().subject(), r.get()));
-      } catch (RuntimeException e) {
-        if (e instanceof redis.clients.jedis.exceptions.JedisDataException && e.getMessage() != null
-            && e.getMessage().startsWith("NOSCRIPT")) {
-          noScript.add(pending); // Redis restarted and lost the script: nothing was stored, send again
-          continue;
-        }
-        RuntimeException cause = failure != null && !(e instanceof redis.clients.jedis.exceptions.JedisDataException)
-            ? failure : e;
-        pending.future().completeExceptionally(new RedisBusException("XADD to " + streamPrefix
-            + pending.message().subject() + " on " + client.where() + " failed: " + cause.getMessage(), cause));
-      }
-    }
-    if (!noScript.isEmpty()) {
-      scriptSha = null;
-      if (mayReload) {
-        return send(noScript, false);
-      }
-      for (Pending pending : noScript) {
-        pending.future().completeExceptionally(new RedisBusException("XADD to " + streamPrefix
-            + pending.message().subject() + " on " + client.where() + " failed: script not loaded", null));
-      }
-    }
-    return !(failure instanceof JedisConnectionException);
   }
 
-  private static PublishAck ack(String subject, Object reply) {
+  /** The next reply, or the error Redis answered instead. */
+  private static Object reply(PipelineConnection conn) {
+    try {
+      return conn.read();
+    } catch (JedisConnectionException e) {
+      throw e;
+    } catch (JedisDataException e) {
+      return e;
+    }
+  }
+
+  /** Completes every future of a round with its own reply (on the completer, or on the publisher when behind). */
+  private void complete(Round r) {
+    List<Pending> round = r.messages;
+    for (int i = 0; i < round.size(); i++) {
+      Pending p = round.get(i);
+      try {
+        if (dedup) {
+          int c = i / SCRIPT_ENTRIES;
+          Object reply = c < r.read ? r.replies[c] : null;
+          p.complete(scriptAck(p.message.subject(), reply, i - c * SCRIPT_ENTRIES, r.failure));
+        } else {
+          Object reply = i < r.read ? r.replies[i] : null;
+          p.complete(xaddAck(p.message.subject(), reply, r.failure));
+        }
+      } catch (RuntimeException e) {
+        p.completeExceptionally(new RedisBusException("XADD to " + streamPrefix + p.message.subject() + " on "
+            + client.where() + " failed: " + e.getMessage(), e));
+      }
+    }
+  }
+
+  private static PublishAck xaddAck(String subject, Object reply, RuntimeException failure) {
     if (reply instanceof byte[]) {
       return new PublishAck(subject, false, new String((byte[]) reply, StandardCharsets.UTF_8));
     }
-    if (reply instanceof List && ((List<?>) reply).size() == 2) {
+    throw replyError(reply, failure);
+  }
+
+  private static PublishAck scriptAck(String subject, Object reply, int entry, RuntimeException failure) {
+    if (reply instanceof List && ((List<?>) reply).size() > 2 * entry + 1) {
       List<?> l = (List<?>) reply;
-      boolean duplicate = l.get(0) instanceof Long && (Long) l.get(0) == 1L;
-      return new PublishAck(subject, duplicate, StreamEntry.str(l.get(1)));
+      Object flag = l.get(2 * entry);
+      String value = StreamEntry.str(l.get(2 * entry + 1));
+      if (flag instanceof Long && (Long) flag == 0L) {
+        return new PublishAck(subject, false, value);
+      }
+      if (flag instanceof Long && (Long) flag == 1L) {
+        return new PublishAck(subject, true, value);
+      }
+      throw new JedisDataException(value);
     }
-    throw new IllegalStateException("unexpected XADD reply " + reply);
+    throw replyError(reply, failure);
   }
 
-  private byte[] dedupKey(OutboundMessage m) {
-    return (dedupPrefix + m.subject().length() + ":" + m.subject() + ":" + m.deduplicationId())
-        .getBytes(StandardCharsets.UTF_8);
-  }
-
-  private List<byte[]> dedupArgs(OutboundMessage m) {
-    List<byte[]> args = new ArrayList<>(4 + 2 * m.headers().size() + 2);
-    args.add(Long.toString(maxLen).getBytes(StandardCharsets.UTF_8));
-    args.add(Long.toString(dedupWindowMs).getBytes(StandardCharsets.UTF_8));
-    for (Map.Entry<byte[], byte[]> f : fields(m).entrySet()) {
-      args.add(f.getKey());
-      args.add(f.getValue());
+  private static RuntimeException replyError(Object reply, RuntimeException failure) {
+    if (reply instanceof RuntimeException) {
+      return (RuntimeException) reply;
     }
-    return args;
-  }
-
-  private byte[] key(String subject) {
-    return (streamPrefix + subject).getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static Map<byte[], byte[]> fields(OutboundMessage m) {
-    Map<byte[], byte[]> f = new LinkedHashMap<>();
-    f.put(PAYLOAD, m.payload());
-    f.put(DEDUP, m.deduplicationId().getBytes(StandardCharsets.UTF_8));
-    for (Map.Entry<String, String> h : m.headers().entrySet()) {
-      f.put((StreamEntry.HEADER_PREFIX + h.getKey()).getBytes(StandardCharsets.UTF_8),
-          h.getValue().getBytes(StandardCharsets.UTF_8));
+    if (reply == null) {
+      return failure != null ? failure : new IllegalStateException("no reply");
     }
-    return f;
+    return new IllegalStateException("unexpected reply " + reply);
+  }
+
+  /**
+   * Encodes commands as RESP (one publisher thread's), with the byte forms of stream keys,
+   * de-duplication key prefixes and header names cached per subject / name; ids, header values and
+   * numbers are written straight into the buffer.
+   */
+  private final class Encoder {
+    private final Map<String, byte[][]> subjects = new HashMap<>();
+    private final Map<String, byte[]> headerNames = new HashMap<>();
+    private final List<String> streams = new ArrayList<>();
+    /** A script call's header names and values, all messages' in a row; message k's are [first[k], first[k + 1]). */
+    private String[] names = new String[1024];
+    private String[] values = new String[1024];
+    private int[] first = new int[129];
+    /** The distinct header-name sequences of a script call (by the first message having each), and each message's. */
+    private final List<Integer> layoutStart = new ArrayList<>();
+    private int[] layoutOf = new int[129];
+
+    /** XADD key MAXLEN ~ max_len * payload <bytes> dedup <id> h:<name> <value>... */
+    void xadd(PipelineConnection.Resp out, OutboundMessage m) {
+      out.array(6 + 4 + 2 * m.headers().size()).bulk(XADD).bulk(subject(m.subject())[0]).bulk(MAXLEN).bulk(APPROX)
+          .bulk(maxLenArg).bulk(AUTO_ID);
+      fields(out, m);
+    }
+
+    /** EVALSHA (or EVAL, with the body) of {@link #DEDUP_BATCH} for messages [from, to) of the round. */
+    void script(PipelineConnection.Resp out, boolean withBody, List<Pending> round, int from, int to) {
+      int count = to - from;
+      if (first.length < count + 1) {
+        first = new int[Math.max(count + 1, 2 * first.length)];
+        layoutOf = new int[first.length];
+      }
+      streams.clear();
+      layoutStart.clear();
+      // one pass over each message's headers: names and values into flat arrays, layouts found
+      int pos = 0;
+      int nameArgs = 0;
+      int last = -1;
+      for (int i = from; i < to; i++) {
+        OutboundMessage m = round.get(i).message;
+        if (indexOf(m.subject()) < 0) {
+          streams.add(m.subject());
+        }
+        int n = m.headers().size();
+        if (names.length < pos + n) {
+          names = Arrays.copyOf(names, Math.max(pos + n, 2 * names.length));
+          values = Arrays.copyOf(values, names.length);
+        }
+        first[i - from] = pos;
+        for (Map.Entry<String, String> h : m.headers().entrySet()) {
+          names[pos] = h.getKey();
+          values[pos++] = h.getValue();
+        }
+        first[i - from + 1] = pos;
+        int l = last >= 0 && sameNames(last, i - from) ? last : layout(i - from);
+        if (l == layoutStart.size()) {
+          layoutStart.add(i - from);
+          nameArgs += 1 + n;
+        }
+        layoutOf[i - from] = l;
+        last = l;
+      }
+      int s = streams.size();
+      out.array(3 + s + 5 + s + 2 * count + nameArgs + 2 * count + pos)
+          .bulk(withBody ? EVAL : EVALSHA).bulk(withBody ? DEDUP_BATCH_BYTES : DEDUP_BATCH_SHA).bulk(s);
+      for (String subject : streams) {
+        out.bulk(subject(subject)[0]);
+      }
+      out.bulk(maxLenArg).bulk(windowArg).bulk(s).bulk(count).bulk(layoutStart.size());
+      for (String subject : streams) {
+        out.bulk(subject(subject)[1]);
+      }
+      for (int i = from; i < to; i++) {
+        out.bulk(round.get(i).message.deduplicationId());
+      }
+      for (int i = from; i < to; i++) {
+        out.bulk(s == 1 ? 1 : indexOf(round.get(i).message.subject()) + 1);
+      }
+      for (int l = 0; l < layoutStart.size(); l++) {
+        int k = layoutStart.get(l);
+        out.bulk(first[k + 1] - first[k]);
+        for (int x = first[k]; x < first[k + 1]; x++) {
+          out.bulk(headerName(names[x]));
+        }
+      }
+      for (int i = from; i < to; i++) {
+        out.bulk(layoutOf[i - from] + 1).bulk(round.get(i).message.payload());
+        for (int x = first[i - from]; x < first[i - from + 1]; x++) {
+          out.bulk(values[x]);
+        }
+      }
+      Arrays.fill(names, 0, pos, null);
+      Arrays.fill(values, 0, pos, null);
+    }
+
+    /** The layout of message k (its names already in {@link #names}): a known one, or {@code layoutStart.size()}. */
+    private int layout(int k) {
+      for (int l = 0; l < layoutStart.size(); l++) {
+        if (sameNames(l, k)) {
+          return l;
+        }
+      }
+      return layoutStart.size();
+    }
+
+    /** Whether layout l has exactly the header names of message k, in the same order. */
+    private boolean sameNames(int l, int k) {
+      int a = first[layoutStart.get(l)];
+      int aEnd = first[layoutStart.get(l) + 1];
+      int b = first[k];
+      int bEnd = first[k + 1];
+      if (aEnd - a != bEnd - b) {
+        return false;
+      }
+      for (; a < aEnd; a++, b++) {
+        if (names[a] != names[b] && !names[a].equals(names[b])) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    private int indexOf(String subject) {
+      for (int i = 0; i < streams.size(); i++) {
+        String s = streams.get(i);
+        if (s == subject || s.equals(subject)) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    private void fields(PipelineConnection.Resp out, OutboundMessage m) {
+      out.bulk(PAYLOAD).bulk(m.payload()).bulk(DEDUP).bulk(m.deduplicationId());
+      for (Map.Entry<String, String> h : m.headers().entrySet()) {
+        out.bulk(headerName(h.getKey())).bulk(h.getValue());
+      }
+    }
+
+    /** {stream key, de-duplication key prefix} of a subject. */
+    private byte[][] subject(String subject) {
+      byte[][] k = subjects.get(subject);
+      if (k == null) {
+        if (subjects.size() >= 1024) {
+          subjects.clear(); // a bus publishing to ever new subjects: keep the cache bounded
+        }
+        k = new byte[][] {bytes(streamPrefix + subject),
+            bytes(dedupPrefix + subject.length() + ":" + subject + ":")};
+        subjects.put(subject, k);
+      }
+      return k;
+    }
+
+    private byte[] headerName(String name) {
+      byte[] b = headerNames.get(name);
+      if (b == null) {
+        if (headerNames.size() >= 1024) {
+          headerNames.clear();
+        }
+        b = bytes(StreamEntry.HEADER_PREFIX + name);
+        headerNames.put(name, b);
+      }
+      return b;
+    }
+  }
+
+  private static byte[] bytes(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String sha1Hex(byte[] data) {
+    try {
+      byte[] d = MessageDigest.getInstance("SHA-1").digest(data);
+      StringBuilder sb = new StringBuilder(40);
+      for (byte b : d) {
+        sb.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
+      }
+      return sb.toString();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-1 is not available", e);
+    }
+  }
+
+  private static void closeQuietly(PipelineConnection c) {
+    if (c != null) {
+      try {
+        c.close();
+      } catch (RuntimeException e) {
+        LOG.debug("[observer] closing a redis publisher connection: {}", e.toString());
+      }
+    }
   }
 
   private void failAll(RuntimeException e) {
     Pending p;
     while ((p = queue.poll()) != null) {
-      p.future().completeExceptionally(e);
+      p.completeExceptionally(e);
     }
   }
 
-  /** Publishes what is queued (waiting up to {@code wait}), then stops; what is left fails. */
+  /** Publishes what is queued (waiting up to {@code waitMillis}), then stops; what is left fails. */
   void close(long waitMillis) {
     closed = true;
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(waitMillis);
     try {
-      thread.join(waitMillis);
+      for (Thread t : threads) {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (thread.isAlive()) {
-      thread.interrupt();
+    for (Thread t : threads) {
+      if (t.isAlive()) {
+        t.interrupt();
+      }
+    }
+    completer.shutdown();
+    try {
+      completer.awaitTermination(Math.max(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())),
+          TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     failAll(new IllegalStateException("the redis event bus closed before this message was published"));
+    if (LOG.isDebugEnabled()) {
+      long n = rounds.get();
+      LOG.debug("[observer] redis publisher to {} closed: {} messages in {} rounds ({} per round), {} refused (queue full)",
+          client.where(), sent.get(), n, n == 0 ? 0 : sent.get() / n, rejected.get());
+    }
   }
 
   @Override

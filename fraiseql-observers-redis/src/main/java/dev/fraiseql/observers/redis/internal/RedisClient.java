@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
@@ -48,17 +49,6 @@ public final class RedisClient implements AutoCloseable {
       }
       if (pooled == null) {
         RedisUrl url = settings.url();
-        int timeout = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
-        int read = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis() + settings.block().toMillis());
-        DefaultJedisClientConfig.Builder cfg = DefaultJedisClientConfig.builder()
-            .connectionTimeoutMillis(timeout)
-            .socketTimeoutMillis(read)
-            .blockingSocketTimeoutMillis(read)
-            .database(url.database())
-            .ssl(url.tls())
-            .clientName(clientName);
-        url.user().ifPresent(cfg::user);
-        url.password().ifPresent(cfg::password);
         GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
         pool.setMaxTotal(settings.poolMaxTotal());
         pool.setMaxIdle(settings.poolMaxTotal());
@@ -67,11 +57,48 @@ public final class RedisClient implements AutoCloseable {
         pool.setTestWhileIdle(true);
         pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
         pool.setJmxEnabled(false);
-        pooled = new JedisPooled(pool, new HostAndPort(url.host(), url.port()), cfg.build());
+        pooled = new JedisPooled(pool, new HostAndPort(url.host(), url.port()), clientConfig(clientName));
         LOG.debug("[observer] redis pool for {} opened (max {} connections)", url.redacted(), settings.poolMaxTotal());
       }
       return pooled;
     }
+  }
+
+  /**
+   * A new connection outside the pool, kept by one publisher thread for pipelining: connected,
+   * authenticated and on the configured database, or an exception (a
+   * {@link redis.clients.jedis.exceptions.JedisException}) without credentials in its message.
+   * The caller closes it.
+   */
+  PipelineConnection pipelineConnection(String name) {
+    synchronized (this) {
+      if (closed) {
+        throw new IllegalStateException("the redis backend is closed");
+      }
+    }
+    RedisUrl url = settings.url();
+    return new PipelineConnection(new HostAndPort(url.host(), url.port()), clientConfig(name));
+  }
+
+  private JedisClientConfig clientConfig(String name) {
+    RedisUrl url = settings.url();
+    int timeout = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
+    int read = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis() + settings.block().toMillis());
+    DefaultJedisClientConfig.Builder cfg = DefaultJedisClientConfig.builder()
+        .connectionTimeoutMillis(timeout)
+        .socketTimeoutMillis(read)
+        .blockingSocketTimeoutMillis(read)
+        .database(url.database())
+        .ssl(url.tls())
+        .clientName(name);
+    url.user().ifPresent(cfg::user);
+    url.password().ifPresent(cfg::password);
+    return cfg.build();
+  }
+
+  /** The client name connections announce (CLIENT SETNAME). */
+  public String clientName() {
+    return clientName;
   }
 
   /**

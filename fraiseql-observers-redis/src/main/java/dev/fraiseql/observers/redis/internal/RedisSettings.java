@@ -26,10 +26,11 @@ public final class RedisSettings {
   public static final String DEAD_LETTER_MAX = "dead_letter_max";
   public static final String IDEMPOTENCY_TTL_MS = "idempotency_ttl_ms";
   public static final String DEDUP_WINDOW_MS = "dedup_window_ms";
+  public static final String PUBLISHERS = "publishers";
 
   /** Every key the backend reads. */
   public static final Set<String> KEYS = Set.of(REDIS_URL, KEY_PREFIX, MAX_LEN, POOL_MAX_TOTAL, TIMEOUT_MS, BLOCK_MS,
-      CLAIM_IDLE_MS, BATCH, PUBLISH_QUEUE, DEAD_LETTER_MAX, IDEMPOTENCY_TTL_MS, DEDUP_WINDOW_MS);
+      CLAIM_IDLE_MS, BATCH, PUBLISH_QUEUE, DEAD_LETTER_MAX, IDEMPOTENCY_TTL_MS, DEDUP_WINDOW_MS, PUBLISHERS);
 
   /** Other backends' URLs, which {@code [observers]} may legitimately hold beside ours (stores on another backend). */
   private static final Set<String> TOLERATED = Set.of("nats_url", "database_url");
@@ -44,6 +45,7 @@ public final class RedisSettings {
   public static final long DEFAULT_DEAD_LETTER_MAX = 100_000;
   public static final Duration DEFAULT_IDEMPOTENCY_TTL = Duration.ofDays(7);
   public static final Duration DEFAULT_DEDUP_WINDOW = Duration.ofMinutes(2);
+  public static final int DEFAULT_PUBLISHERS = 2;
 
   private final RedisUrl url;
   private final String keyPrefix;
@@ -57,10 +59,11 @@ public final class RedisSettings {
   private final long deadLetterMax;
   private final Duration idempotencyTtl;
   private final Duration dedupWindow;
+  private final int publishers;
 
   private RedisSettings(RedisUrl url, String keyPrefix, long maxLen, int poolMaxTotal, Duration timeout, Duration block,
       Optional<Duration> claimIdle, int batch, int publishQueue, long deadLetterMax, Duration idempotencyTtl,
-      Duration dedupWindow) {
+      Duration dedupWindow, int publishers) {
     this.url = url;
     this.keyPrefix = keyPrefix;
     this.maxLen = maxLen;
@@ -73,6 +76,7 @@ public final class RedisSettings {
     this.deadLetterMax = deadLetterMax;
     this.idempotencyTtl = idempotencyTtl;
     this.dedupWindow = dedupWindow;
+    this.publishers = publishers;
   }
 
   /**
@@ -130,7 +134,9 @@ public final class RedisSettings {
     long dlMax = positive(s, DEAD_LETTER_MAX, DEFAULT_DEAD_LETTER_MAX, "the number of dead letters kept, e.g. 100000");
     Duration idemTtl = s.millis(IDEMPOTENCY_TTL_MS, DEFAULT_IDEMPOTENCY_TTL);
     Duration dedup = s.millis(DEDUP_WINDOW_MS, DEFAULT_DEDUP_WINDOW);
-    return new RedisSettings(url, prefix, maxLen, pool, timeout, block, claimIdle, batch, queue, dlMax, idemTtl, dedup);
+    int publishers = s.intValue(PUBLISHERS, DEFAULT_PUBLISHERS, 1, 64);
+    return new RedisSettings(url, prefix, maxLen, pool, timeout, block, claimIdle, batch, queue, dlMax, idemTtl, dedup,
+        publishers);
   }
 
   private static long positive(Settings s, String key, long def, String fix) {
@@ -193,8 +199,14 @@ public final class RedisSettings {
     return dedupWindow;
   }
 
+  /** How many publisher threads, each with its own connection, drain the publish queue. */
+  public int publishers() {
+    return publishers;
+  }
+
   @Override
   public String toString() {
-    return "RedisSettings{" + url.redacted() + ", prefix=" + keyPrefix + ", max_len~" + maxLen + ", batch=" + batch + "}";
+    return "RedisSettings{" + url.redacted() + ", prefix=" + keyPrefix + ", max_len~" + maxLen + ", batch=" + batch
+        + ", publishers=" + publishers + "}";
   }
 }
