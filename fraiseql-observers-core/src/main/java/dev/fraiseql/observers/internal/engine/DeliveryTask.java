@@ -53,10 +53,12 @@ final class DeliveryTask implements Runnable {
   private volatile int ended;
   /** The number of the attempt running now, 0 between attempts: whoever CASes it to 0 settles that attempt. */
   private volatile int live;
-  /** When the running attempt times out (engine clock millis), for the sweeper. */
-  private volatile long liveDeadlineMillis;
-  /** Whether the running attempt holds an idempotency claim (released if it times out). */
-  private volatile boolean liveClaimed;
+  /**
+   * When the running attempt times out (engine clock millis), and whether it holds an idempotency
+   * claim (released if it times out): plain fields, written before {@link #live} and read after it.
+   */
+  private long liveDeadlineMillis;
+  private boolean liveClaimed;
   private volatile int attempt;
   private volatile ScheduledFuture<?> pendingRetry;
   /** Attempts that did not deliver, for a dead letter's history; null until the first one. */
