@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
 import javax.sql.DataSource;
 
 /**
@@ -35,13 +36,22 @@ public final class PgOutbox {
   public static final String DEFAULT_TABLE = "observer_outbox";
 
   private final PgIdentifier table;
-  private final String insertSql;
+  private final String recordOneSql;
+  private final String recordManySql;
   private final String channel;
 
   private PgOutbox(PgIdentifier table) {
     this.table = table;
-    this.insertSql = "INSERT INTO " + table.quoted() + " (event_id, event) VALUES (?, ?::jsonb)";
     this.channel = table.channel("_wake");
+    // one statement, one round trip: the insert and the wake-up (delivered on commit, folded into
+    // one per transaction by PostgreSQL however many records it makes)
+    this.recordOneSql = "WITH ins AS (INSERT INTO " + table.quoted() + " (event_id, event) VALUES (?, ?::json))"
+        + " SELECT pg_notify(?, '')";
+    // many events as one JSON array (no per-element escaping); each element keeps its exact text
+    this.recordManySql = "WITH ins AS (INSERT INTO " + table.quoted() + " (event_id, event)"
+        + " SELECT u.id, e.ev FROM unnest(?::uuid[]) WITH ORDINALITY AS u(id, n)"
+        + " JOIN json_array_elements(?::json) WITH ORDINALITY AS e(ev, n) USING (n) ORDER BY n)"
+        + " SELECT pg_notify(?, '')";
   }
 
   /** An outbox in {@code observer_outbox}. */
@@ -70,23 +80,41 @@ public final class PgOutbox {
     record(connection, List.of(event));
   }
 
-  /** Records several events, in order, in the transaction of {@code connection}. */
+  /**
+   * Records several events, in order, in the transaction of {@code connection}: one statement (one
+   * round trip) whatever their number.
+   */
   public void record(Connection connection, List<ObservedEvent> events) throws SQLException {
     Objects.requireNonNull(connection, "connection");
     if (events.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = connection.prepareStatement(insertSql)) {
-      for (ObservedEvent e : events) {
+    if (events.size() == 1) {
+      ObservedEvent e = events.get(0);
+      try (PreparedStatement ps = connection.prepareStatement(recordOneSql)) {
         ps.setObject(1, e.id());
         ps.setString(2, e.toJsonString());
-        ps.addBatch();
+        ps.setString(3, channel);
+        ps.executeQuery().close();
       }
-      ps.executeBatch();
+      return;
     }
-    try (PreparedStatement ps = connection.prepareStatement("SELECT pg_notify(?, '')")) {
-      ps.setString(1, channel);
-      ps.execute();
+    UUID[] ids = new UUID[events.size()];
+    StringBuilder json = new StringBuilder(events.size() * 512).append('[');
+    for (int i = 0; i < ids.length; i++) {
+      ObservedEvent e = events.get(i);
+      ids[i] = e.id();
+      if (i > 0) {
+        json.append(',');
+      }
+      json.append(e.toJsonString());
+    }
+    json.append(']');
+    try (PreparedStatement ps = connection.prepareStatement(recordManySql)) {
+      ps.setArray(1, connection.createArrayOf("uuid", ids));
+      ps.setString(2, json.toString());
+      ps.setString(3, channel);
+      ps.executeQuery().close();
     }
   }
 
