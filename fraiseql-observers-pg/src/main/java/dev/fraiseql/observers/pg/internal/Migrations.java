@@ -26,7 +26,7 @@ public final class Migrations {
   public static final String DEAD_LETTERS = "V2__observer_dead_letters.sql";
   public static final String OUTBOX = "V3__observer_outbox.sql";
   public static final String EVENTS = "V4__observer_events.sql";
-  /** Applied with {@link #IDEMPOTENCY}: fillfactor 70, so completing a claim is a HOT update. */
+  /** Applied with {@link #IDEMPOTENCY}: fillfactor 60, so completing a claim is a HOT update. */
   public static final String IDEMPOTENCY_FILLFACTOR = "V5__observer_idempotency_keys_fillfactor.sql";
   /** Applied with {@link #OUTBOX}: {@code event} as JSON (exact text) and the claim's index on {@code (id)}. */
   public static final String OUTBOX_EVENT_JSON = "V6__observer_outbox_event_json.sql";
