@@ -349,6 +349,8 @@ class PgOutboxIT {
     assertThat(column("SELECT data_type FROM information_schema.columns WHERE table_schema = '" + pg.schema
         + "' AND table_name = 'outbox_v3' AND column_name = 'event'")).containsExactly("json");
     assertThat(column(indexes)).containsExactly("outbox_v3_done_idx", "outbox_v3_pending_id_idx", "outbox_v3_pkey");
+    assertThat(column("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE oid = '" + id.quoted() + "'::regclass"))
+        .containsExactly("fillfactor=50");
     assertThat(pg.count("SELECT count(*) FROM " + outbox.table() + " WHERE outcomes @> '[{\"handler\":\"ship\","
         + "\"status\":\"DELIVERED\"}]'")).isEqualTo(22);
     // applying the migrations again changes nothing (V3's old index is not created again)

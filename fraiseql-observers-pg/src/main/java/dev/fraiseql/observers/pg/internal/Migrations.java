@@ -28,8 +28,11 @@ public final class Migrations {
   public static final String EVENTS = "V4__observer_events.sql";
   /** Applied with {@link #IDEMPOTENCY}: fillfactor 60, so completing a claim is a HOT update. */
   public static final String IDEMPOTENCY_FILLFACTOR = "V5__observer_idempotency_keys_fillfactor.sql";
-  /** Applied with {@link #OUTBOX}: {@code event} as JSON (exact text) and the claim's index on {@code (id)}. */
-  public static final String OUTBOX_EVENT_JSON = "V6__observer_outbox_event_json.sql";
+  /**
+   * Applied with {@link #OUTBOX}: {@code event} as JSON (exact text), the claim's index on {@code (id)},
+   * fillfactor 50 (claims are HOT updates).
+   */
+  public static final String OUTBOX_UPGRADE = "V6__observer_outbox_json_fillfactor.sql";
 
   /**
    * One file of a component's migrations; {@code onlyIfMissing} names the table whose absence it
@@ -41,7 +44,7 @@ public final class Migrations {
   /** What {@link #apply} runs for each component's base file, in order, in one transaction. */
   private static final Map<String, List<Step>> STEPS = Map.of(
       IDEMPOTENCY, List.of(new Step(IDEMPOTENCY, null), new Step(IDEMPOTENCY_FILLFACTOR, null)),
-      OUTBOX, List.of(new Step(OUTBOX, "observer_outbox"), new Step(OUTBOX_EVENT_JSON, null)));
+      OUTBOX, List.of(new Step(OUTBOX, "observer_outbox"), new Step(OUTBOX_UPGRADE, null)));
   private static final Pattern TOKEN = Pattern.compile("\\bobserver_[a-z_]+\\b");
   private static final long LOCK_KEY = 0x6672_6169_7365_716CL; // "fraiseql"
 
