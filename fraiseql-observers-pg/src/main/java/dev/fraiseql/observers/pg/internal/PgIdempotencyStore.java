@@ -48,14 +48,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PgIdempotencyStore.class);
-  public static final int MAX_BATCH = 500;
+  public static final int MAX_BATCH = 2000;
   public static final int DEFAULT_QUEUE_CAPACITY = 10_000;
   public static final int DEFAULT_WRITERS = 2;
   public static final int MAX_WRITERS = 16;
 
   private enum Kind { CLAIM, COMPLETE, RELEASE }
 
-  private record Op(Kind kind, String key, String listener, long ttlMillis, CompletableFuture<Object> result) {}
+  private record Op(Kind kind, Pair pair, long ttlMillis, CompletableFuture<Object> result) {}
 
   private record Pair(String key, String listener) {}
 
@@ -176,7 +176,7 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
     // one key always goes to the same writer: its operations stay in arrival order
     Writer w = writers[Math.floorMod(key.hashCode() * 31 + listener.hashCode(), writers.length)];
     try {
-      if (!w.queue.offer(new Op(kind, key, listener, ttl, f), 5, TimeUnit.SECONDS)) {
+      if (!w.queue.offer(new Op(kind, new Pair(key, listener), ttl, f), 5, TimeUnit.SECONDS)) {
         f.completeExceptionally(new IllegalStateException("idempotency store overloaded: "
             + w.queue.size() + " operations queued for " + table + " (writer " + w.index + ")"));
       }
@@ -227,25 +227,74 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
     }
   }
 
-  /** The batch's operations of one kind, one entry per (key, listener), in arrival order. */
-  private static Map<Pair, List<Op>> byPair(List<Op> batch, Kind kind) {
-    Map<Pair, List<Op>> m = new LinkedHashMap<>();
-    for (Op op : batch) {
-      if (op.kind() == kind) {
-        m.computeIfAbsent(new Pair(op.key(), op.listener()), p -> new ArrayList<>(1)).add(op);
+  /**
+   * One kind's operations of a batch: the first per (key, listener) in arrival order, and the rare
+   * repeats (the same key twice in one batch), which take the first one's answer.
+   */
+  private static final class Group {
+    final Map<Pair, Op> first = new LinkedHashMap<>();
+    List<Op> repeats;
+
+    void add(Op op) {
+      if (first.putIfAbsent(op.pair(), op) != null) {
+        if (repeats == null) {
+          repeats = new ArrayList<>(2);
+        }
+        repeats.add(op);
       }
     }
-    return m;
+
+    boolean isEmpty() {
+      return first.isEmpty();
+    }
+
+    /** Completes every operation with {@code value}. */
+    void settle(Object value) {
+      for (Op op : first.values()) {
+        op.result().complete(value);
+      }
+      if (repeats != null) {
+        repeats.forEach(op -> op.result().complete(value));
+      }
+    }
+
+    void fail(Throwable e) {
+      first.values().forEach(op -> op.result().completeExceptionally(e));
+      if (repeats != null) {
+        repeats.forEach(op -> op.result().completeExceptionally(e));
+      }
+    }
+
+    /** Claims only, once every first one is answered: a repeat of a key the first one claimed is busy. */
+    void answerRepeats() {
+      if (repeats == null) {
+        return;
+      }
+      for (Op op : repeats) {
+        CompletableFuture<Object> f = first.get(op.pair()).result();
+        f.whenComplete((v, e) -> {
+          if (e != null) {
+            op.result().completeExceptionally(e);
+          } else {
+            op.result().complete(v == Claim.CLAIMED ? Claim.BUSY : v);
+          }
+        });
+      }
+    }
   }
 
   private void process(List<Op> batch) {
-    Map<Pair, List<Op>> releases = byPair(batch, Kind.RELEASE);
-    Map<Pair, List<Op>> completions = byPair(batch, Kind.COMPLETE);
-    Map<Pair, List<Op>> claims = byPair(batch, Kind.CLAIM);
+    Group releases = new Group();
+    Group completions = new Group();
+    Group claims = new Group();
+    for (Op op : batch) {
+      (op.kind() == Kind.CLAIM ? claims : op.kind() == Kind.COMPLETE ? completions : releases).add(op);
+    }
     for (int attempt = 1; ; attempt++) {
       try {
         ensureTable();
         write(releases, completions, claims);
+        claims.answerRepeats();
         return;
       } catch (SQLException e) {
         String state = e.getSQLState();
@@ -262,30 +311,13 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
     }
   }
 
-  private static void settle(Map<Pair, List<Op>> ops, Object value) {
-    for (List<Op> same : ops.values()) {
-      for (Op op : same) {
-        op.result().complete(value);
-      }
-    }
-  }
-
-  private static void answer(List<Op> same, Claim r) {
-    same.get(0).result().complete(r);
-    for (int k = 1; k < same.size(); k++) {
-      // the same key twice in one batch: the first caller holds it
-      same.get(k).result().complete(r == Claim.CLAIMED ? Claim.BUSY : r);
-    }
-  }
-
   /**
    * One round trip, one transaction: releases, completions, claims (in that order: a release must
    * precede the retry's claim of the same key; a completion makes a duplicate's claim answer DONE).
    * Throws only when that transaction failed (then nothing of it was written). A second round trip
    * follows only for claims that met an existing row; if it fails, only those claims fail.
    */
-  private void write(Map<Pair, List<Op>> releases, Map<Pair, List<Op>> completions,
-      Map<Pair, List<Op>> claims) throws SQLException {
+  private void write(Group releases, Group completions, Group claims) throws SQLException {
     StringBuilder sql = new StringBuilder();
     if (!releases.isEmpty()) {
       sql.append(releaseSql);
@@ -300,19 +332,19 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
       if (!c.getAutoCommit()) {
         c.setAutoCommit(true); // the statements then run in one implicit transaction, committed once
       }
-      java.util.Set<Pair> claimed = new java.util.HashSet<>(claims.size() * 2);
+      java.util.Set<Pair> claimed = new java.util.HashSet<>(claims.first.size() * 2);
       try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
         int p = 1;
         if (!releases.isEmpty()) {
-          p = bindPairs(c, ps, p, releases.keySet(), null);
+          p = bindPairs(c, ps, p, releases.first, false);
           ps.setString(p++, owner);
         }
         if (!completions.isEmpty()) {
-          p = bindPairs(c, ps, p, completions.keySet(), null);
+          p = bindPairs(c, ps, p, completions.first, false);
         }
         if (!claims.isEmpty()) {
           ps.setString(p++, owner);
-          bindPairs(c, ps, p, claims.keySet(), claims);
+          bindPairs(c, ps, p, claims.first, true);
         }
         roundTrips.incrementAndGet();
         boolean isResult = ps.execute();
@@ -330,12 +362,12 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
         }
       }
       // committed: answer everything but the contested claims
-      settle(releases, null);
-      settle(completions, null);
-      Map<Pair, List<Op>> contested = new LinkedHashMap<>();
-      for (Map.Entry<Pair, List<Op>> e : claims.entrySet()) {
+      releases.settle(null);
+      completions.settle(null);
+      Map<Pair, Op> contested = new LinkedHashMap<>();
+      for (Map.Entry<Pair, Op> e : claims.first.entrySet()) {
         if (claimed.contains(e.getKey())) {
-          answer(e.getValue(), Claim.CLAIMED);
+          e.getValue().result().complete(Claim.CLAIMED);
         } else {
           contested.put(e.getKey(), e.getValue());
         }
@@ -345,7 +377,7 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
       }
       Map<Pair, Claim> answers = new HashMap<>();
       try (PreparedStatement ps = c.prepareStatement(contestedSql)) {
-        int p = bindPairs(c, ps, 1, contested.keySet(), contested);
+        int p = bindPairs(c, ps, 1, contested, true);
         ps.setString(p, owner);
         roundTrips.incrementAndGet();
         try (ResultSet rs = ps.executeQuery()) {
@@ -357,39 +389,37 @@ public final class PgIdempotencyStore implements IdempotencyStore, AutoCloseable
       } catch (SQLException e) {
         LOG.warn("idempotency store {}: {} contested claim(s) failed: SQLSTATE {} {}", table, contested.size(),
             e.getSQLState(), SqlErrors.message(e));
-        for (List<Op> same : contested.values()) {
-          same.forEach(op -> op.result().completeExceptionally(e));
-        }
+        contested.values().forEach(op -> op.result().completeExceptionally(e));
         return;
       }
-      for (Map.Entry<Pair, List<Op>> e : contested.entrySet()) {
-        answer(e.getValue(), answers.getOrDefault(e.getKey(), Claim.BUSY));
+      for (Map.Entry<Pair, Op> e : contested.entrySet()) {
+        e.getValue().result().complete(answers.getOrDefault(e.getKey(), Claim.BUSY));
       }
     }
   }
 
   /** Binds key and listener arrays (sorted, so concurrent instances lock rows in one order), and TTLs for claims. */
-  private static int bindPairs(Connection c, PreparedStatement ps, int p, java.util.Set<Pair> pairs,
-      Map<Pair, List<Op>> ttlsFrom) throws SQLException {
-    Pair[] sorted = pairs.toArray(new Pair[0]);
+  private static int bindPairs(Connection c, PreparedStatement ps, int p, Map<Pair, Op> ops, boolean ttls)
+      throws SQLException {
+    Op[] sorted = ops.values().toArray(new Op[0]);
     java.util.Arrays.sort(sorted, (a, b) -> {
-      int k = a.key().compareTo(b.key());
-      return k != 0 ? k : a.listener().compareTo(b.listener());
+      int k = a.pair().key().compareTo(b.pair().key());
+      return k != 0 ? k : a.pair().listener().compareTo(b.pair().listener());
     });
     String[] keys = new String[sorted.length];
     String[] listeners = new String[sorted.length];
     for (int i = 0; i < sorted.length; i++) {
-      keys[i] = sorted[i].key();
-      listeners[i] = sorted[i].listener();
+      keys[i] = sorted[i].pair().key();
+      listeners[i] = sorted[i].pair().listener();
     }
     ps.setArray(p++, c.createArrayOf("text", keys));
     ps.setArray(p++, c.createArrayOf("text", listeners));
-    if (ttlsFrom != null) {
-      Long[] ttls = new Long[sorted.length];
+    if (ttls) {
+      Long[] t = new Long[sorted.length];
       for (int i = 0; i < sorted.length; i++) {
-        ttls[i] = ttlsFrom.get(sorted[i]).get(0).ttlMillis();
+        t[i] = sorted[i].ttlMillis();
       }
-      ps.setArray(p++, c.createArrayOf("bigint", ttls));
+      ps.setArray(p++, c.createArrayOf("bigint", t));
     }
     return p;
   }
