@@ -74,7 +74,8 @@ public final class PgOutbox {
    * committed at once.
    *
    * @throws SQLException as the insert does (the outbox table missing: run {@link #createTable} or
-   *     the shipped migration {@code dev/fraiseql/observers/pg/migrations/V3__observer_outbox.sql})
+   *     the shipped migrations {@code dev/fraiseql/observers/pg/migrations/V3__observer_outbox.sql}
+   *     and {@code V6__observer_outbox_json_fillfactor.sql})
    */
   public void record(Connection connection, ObservedEvent event) throws SQLException {
     record(connection, List.of(event));
@@ -118,7 +119,11 @@ public final class PgOutbox {
     }
   }
 
-  /** Creates the outbox table and its indexes if they are missing (safe to call from many instances). */
+  /**
+   * Creates the outbox table and its indexes if they are missing, and upgrades a table created by an
+   * earlier version (V6: {@code event} as {@code json}, which rewrites the table once; see the
+   * module's README). Safe to call from many instances.
+   */
   public void createTable(DataSource dataSource) throws SQLException {
     Migrations.apply(dataSource, Migrations.OUTBOX, Map.of("observer_outbox", table));
   }
