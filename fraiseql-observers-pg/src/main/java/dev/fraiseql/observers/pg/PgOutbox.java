@@ -35,7 +35,11 @@ public final class PgOutbox {
   /** The default table name. */
   public static final String DEFAULT_TABLE = "observer_outbox";
 
+  /** The advisory lock relays hold while they wait for work (two int keys: a namespace, the table). */
+  static final int WAKE_LOCK_NAMESPACE = 0x66716f78; // "fqox"
+
   private final PgIdentifier table;
+  private final int wakeLockKey;
   private final String recordOneSql;
   private final String recordManySql;
   private final String channel;
@@ -43,15 +47,22 @@ public final class PgOutbox {
   private PgOutbox(PgIdentifier table) {
     this.table = table;
     this.channel = table.channel("_wake");
-    // one statement, one round trip: the insert and the wake-up (delivered on commit, folded into
-    // one per transaction by PostgreSQL however many records it makes)
+    this.wakeLockKey = table.quoted().hashCode() & 0x7fffffff;
+    // One statement, one round trip: the insert, and the wake-up when a relay waits for work. A
+    // waiting relay holds the wake lock exclusively: then the shared try fails and this transaction
+    // notifies (delivered on commit; PostgreSQL sends one per transaction however many records it
+    // makes). Otherwise the shared lock is taken until this transaction ends, which keeps relays from
+    // going to sleep before they can see its rows, and nothing is notified: a NOTIFY serializes the
+    // commits of every notifying transaction of the server, so busy relays are not woken this way.
+    String wakeIfWaiting = " SELECT pg_notify(?, '') WHERE NOT pg_try_advisory_xact_lock_shared("
+        + WAKE_LOCK_NAMESPACE + ", " + wakeLockKey + ")";
     this.recordOneSql = "WITH ins AS (INSERT INTO " + table.quoted() + " (event_id, event) VALUES (?, ?::json))"
-        + " SELECT pg_notify(?, '')";
+        + wakeIfWaiting;
     // many events as one JSON array (no per-element escaping); each element keeps its exact text
     this.recordManySql = "WITH ins AS (INSERT INTO " + table.quoted() + " (event_id, event)"
         + " SELECT u.id, e.ev FROM unnest(?::uuid[]) WITH ORDINALITY AS u(id, n)"
         + " JOIN json_array_elements(?::json) WITH ORDINALITY AS e(ev, n) USING (n) ORDER BY n)"
-        + " SELECT pg_notify(?, '')";
+        + wakeIfWaiting;
   }
 
   /** An outbox in {@code observer_outbox}. */
@@ -69,9 +80,10 @@ public final class PgOutbox {
   }
 
   /**
-   * Records {@code event} in the transaction of {@code connection} and notifies the relays, which
-   * hear of it when (and only if) that transaction commits. In auto-commit mode the event is
-   * committed at once.
+   * Records {@code event} in the transaction of {@code connection}; relays dispatch it when (and only
+   * if) that transaction commits. A relay waiting for work is notified (it hears of it on commit);
+   * busy relays are not (they look for rows by themselves until they run out, and cannot go to sleep
+   * while this transaction is open). In auto-commit mode the event is committed at once.
    *
    * @throws SQLException as the insert does (the outbox table missing: run {@link #createTable} or
    *     the shipped migrations {@code dev/fraiseql/observers/pg/migrations/V3__observer_outbox.sql}
@@ -140,6 +152,11 @@ public final class PgOutbox {
 
   PgIdentifier identifier() {
     return table;
+  }
+
+  /** The second key of the wake lock (the first is {@link #WAKE_LOCK_NAMESPACE}). */
+  int wakeLockKey() {
+    return wakeLockKey;
   }
 
   @Override

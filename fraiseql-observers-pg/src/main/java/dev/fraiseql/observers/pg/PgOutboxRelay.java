@@ -15,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -103,6 +104,19 @@ public final class PgOutboxRelay implements AutoCloseable {
   private Connection connection;
   private long nextHeartbeat;
   private long nextCleanup;
+  /** Relay thread only: this relay holds the wake lock (it waits for work: recorders notify). */
+  private boolean holdsWakeLock;
+  /** Relay thread only: the last claim returned fewer rows than it asked for. */
+  private boolean lastPartial;
+  private final String unlockSql;
+  private final String tryLockSql;
+
+  /** While a recording transaction is open, a relay that ran out of rows looks again this often. */
+  static final long RECORDING_POLL_MS = 50;
+
+  private enum Lock { NOT_TRIED, ACQUIRED, OTHER_RELAY_WAITS, RECORDING }
+
+  private record Cycle(int claimed, Lock lock) {}
 
   private record Finished(long id, String status, String outcomes, String error) {}
 
@@ -135,6 +149,14 @@ public final class PgOutboxRelay implements AutoCloseable {
     this.postponeSql = "UPDATE " + t + " o SET lease_owner = NULL, lease_until = NULL,"
         + " next_attempt_at = now() + u.delay * interval '1 millisecond', last_error = u.error"
         + " FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS u(id, delay, error) WHERE o.id = u.id AND o.lease_owner = ?";
+    int ns = PgOutbox.WAKE_LOCK_NAMESPACE;
+    int key = b.outbox.wakeLockKey();
+    this.unlockSql = "SELECT pg_advisory_unlock(" + ns + ", " + key + ")";
+    // 'K': this relay now waits for work; 'R': another relay does (recorders notify, this one hears
+    // it too); 'W': recording transactions are open (they hold the lock shared), look again soon
+    this.tryLockSql = "SELECT CASE WHEN pg_try_advisory_lock(" + ns + ", " + key + ") THEN 'K'"
+        + " WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = " + ns
+        + " AND objid = " + key + " AND objsubid = 2 AND mode = 'ExclusiveLock' AND granted) THEN 'R' ELSE 'W' END";
     this.thread = new Thread(this::run, "fraiseql-pg-outbox-relay-" + table);
     this.thread.setDaemon(true);
     AtomicLong n = new AtomicLong();
@@ -193,17 +215,27 @@ public final class PgOutboxRelay implements AutoCloseable {
         heartbeat();
         cleanup();
         int room = Math.min(batchSize, maxInFlight - inFlight.size());
-        int claimed = cycle(Math.max(0, room));
+        Cycle r = cycle(Math.max(0, room));
         backoff = 500;
-        if (claimed < room || room <= 0) {
-          // never sleep past a lease renewal
-          long waitMs = inFlight.isEmpty() ? pollInterval.toMillis()
-              : Math.min(pollInterval.toMillis(), Math.max(10, lease.toMillis() / 3));
-          if (finished.isEmpty() && postponed.isEmpty()) {
-            wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS);
-          }
-          wake.drainPermits();
+        if (room > 0 && r.claimed() == room) {
+          continue; // a full batch: there may be more
         }
+        if (!finished.isEmpty() || !postponed.isEmpty()) {
+          continue; // write those first
+        }
+        // never sleep past a lease renewal
+        long waitMs = inFlight.isEmpty() ? pollInterval.toMillis()
+            : Math.min(pollInterval.toMillis(), Math.max(10, lease.toMillis() / 3));
+        if (room > 0 && !holdsWakeLock) {
+          if (r.lock() == Lock.NOT_TRIED) {
+            continue; // out of rows: take the wake lock and look once more before sleeping
+          }
+          if (r.lock() == Lock.RECORDING) {
+            waitMs = Math.min(waitMs, RECORDING_POLL_MS); // their rows become visible when they commit
+          }
+        }
+        wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS);
+        wake.drainPermits();
       } catch (SQLException | RuntimeException e) {
         dropConnection();
         LOG.warn("outbox relay {}: {}; retrying in {}ms", table,
@@ -263,6 +295,16 @@ public final class PgOutboxRelay implements AutoCloseable {
   private void dropConnection() {
     Connection c = connection;
     connection = null;
+    if (c != null && holdsWakeLock) {
+      // a session lock: it would stay with the connection in a pool
+      try (Statement st = c.createStatement()) {
+        st.execute(unlockSql);
+      } catch (SQLException | RuntimeException ignored) {
+        // the connection is broken: the lock went with its session
+      }
+    }
+    holdsWakeLock = false;
+    lastPartial = false;
     if (c != null) {
       try {
         c.close();
@@ -275,9 +317,12 @@ public final class PgOutboxRelay implements AutoCloseable {
   /**
    * One round trip, one transaction: the outcomes of finished dispatches, the rows the engine refused
    * (given back with a delay), and a claim of up to {@code limit} rows, which are then handed to the
-   * dispatch threads. Returns how many rows were claimed.
+   * dispatch threads. Plus the wake lock, which a relay holds while it waits for work: released
+   * after a full batch (busy: recorders need not notify), taken after a claim that ran out of rows
+   * (its claim then runs in a later statement, with a snapshot taken after the lock: every recording
+   * transaction that did not notify has ended by then, so its rows are seen).
    */
-  private int cycle(int limit) throws SQLException {
+  private Cycle cycle(int limit) throws SQLException {
     List<Finished> done = new ArrayList<>();
     for (Finished f; (f = finished.poll()) != null; ) {
       done.add(f);
@@ -286,20 +331,32 @@ public final class PgOutboxRelay implements AutoCloseable {
     for (Postponed p; (p = postponed.poll()) != null; ) {
       back.add(p);
     }
+    boolean unlock = limit > 0 && holdsWakeLock && !lastPartial;
+    boolean tryLock = limit > 0 && !holdsWakeLock && lastPartial;
     if (done.isEmpty() && back.isEmpty() && limit <= 0) {
-      return 0;
+      return new Cycle(0, Lock.NOT_TRIED);
     }
-    StringBuilder sql = new StringBuilder();
-    for (String part : new String[] {done.isEmpty() ? null : flushSql, back.isEmpty() ? null : postponeSql,
-        limit > 0 ? claimSql : null}) {
-      if (part != null) {
-        sql.append(sql.length() == 0 ? "" : ";\n").append(part);
-      }
+    List<String> parts = new ArrayList<>(5);
+    if (unlock) {
+      parts.add(unlockSql);
+    }
+    if (!done.isEmpty()) {
+      parts.add(flushSql);
+    }
+    if (!back.isEmpty()) {
+      parts.add(postponeSql);
+    }
+    if (tryLock) {
+      parts.add(tryLockSql);
+    }
+    if (limit > 0) {
+      parts.add(claimSql);
     }
     List<Row> rows = new ArrayList<>();
+    Lock lock = Lock.NOT_TRIED;
     try {
       Connection c = connection();
-      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+      try (PreparedStatement ps = c.prepareStatement(String.join(";\n", parts))) {
         int p = 1;
         if (!done.isEmpty()) {
           Long[] ids = new Long[done.size()];
@@ -339,15 +396,18 @@ public final class PgOutboxRelay implements AutoCloseable {
         }
         roundTrips.incrementAndGet();
         boolean isResult = ps.execute();
-        while (true) {
+        for (String part : parts) {
           if (isResult) {
             try (ResultSet rs = ps.getResultSet()) {
-              while (rs.next()) {
-                rows.add(new Row(rs.getLong(1), rs.getInt(2), rs.getBytes(3)));
+              if (part == claimSql) {
+                while (rs.next()) {
+                  rows.add(new Row(rs.getLong(1), rs.getInt(2), rs.getBytes(3)));
+                }
+              } else if (part == tryLockSql && rs.next()) {
+                String k = rs.getString(1);
+                lock = "K".equals(k) ? Lock.ACQUIRED : "R".equals(k) ? Lock.OTHER_RELAY_WAITS : Lock.RECORDING;
               }
             }
-          } else if (ps.getUpdateCount() == -1) {
-            break;
           }
           isResult = ps.getMoreResults();
         }
@@ -358,13 +418,22 @@ public final class PgOutboxRelay implements AutoCloseable {
       postponed.addAll(back);
       throw e;
     }
+    if (unlock) {
+      holdsWakeLock = false;
+    }
+    if (lock == Lock.ACQUIRED) {
+      holdsWakeLock = true;
+    }
+    if (limit > 0) {
+      lastPartial = rows.size() < limit;
+    }
     for (Finished f : done) {
       inFlight.remove(f.id());
     }
     if (!rows.isEmpty()) {
       dispatch(rows);
     }
-    return rows.size();
+    return new Cycle(rows.size(), lock);
   }
 
   /**

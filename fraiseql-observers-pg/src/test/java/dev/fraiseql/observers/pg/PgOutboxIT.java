@@ -468,4 +468,99 @@ class PgOutboxIT {
     // outcomes ride with the next claim, many rows per round trip
     assertThat(trips).isLessThan(events.size() / 2);
   }
+
+  /** Whether a relay waits for work on {@code outbox} (holds its wake lock exclusively). */
+  private static boolean relayWaits(PgOutbox outbox) {
+    return pg.count("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = "
+        + PgOutbox.WAKE_LOCK_NAMESPACE + " AND objid = " + outbox.wakeLockKey()
+        + " AND objsubid = 2 AND mode = 'ExclusiveLock' AND granted") == 1;
+  }
+
+  /** A connection LISTENing on the outbox's channel, to count the notifications recorders send. */
+  private static Connection listen(PgOutbox outbox) throws Exception {
+    Connection c = pg.db.openListenConnection();
+    try (Statement st = c.createStatement()) {
+      st.execute("LISTEN \"" + outbox.channel() + "\"");
+    }
+    return c;
+  }
+
+  private static int notifications(Connection listening, int waitMs) throws Exception {
+    org.postgresql.PGNotification[] n = listening.unwrap(org.postgresql.PGConnection.class).getNotifications(waitMs);
+    return n == null ? 0 : n.length;
+  }
+
+  @Test
+  void onlyAWaitingRelayIsNotifiedAndATransactionOpenWhenTheRelayRanOutOfRowsIsStillSeenAtOnce() throws Exception {
+    PgOutbox outbox = PgOutbox.forTable(pg.t("outbox_wake"));
+    outbox.createTable(pg.ds());
+    Map<String, Long> seenAt = new ConcurrentHashMap<>();
+    try (Connection listening = listen(outbox);
+         Connection open = pg.ds().getConnection()) {
+      // a host transaction records before any relay runs (nobody waits: no notification) and stays open
+      open.setAutoCommit(false);
+      ObservedEvent first = numbered(1);
+      outbox.record(open, first);
+      try (ObserverEngine engine = ObserverEngine.builder().config(config())
+              .handler("ship", e -> seenAt.put(e.id().toString(), System.nanoTime())).build();
+           // a poll interval far longer than the test: only the wake-up protocol can be quick
+           PgOutboxRelay relay = PgOutboxRelay.builder(engine, pg.ds()).outbox(outbox)
+               .pollInterval(Duration.ofSeconds(60)).start()) {
+        Thread.sleep(500);
+        // the open transaction holds the wake lock shared: the relay cannot go to sleep
+        assertThat(relayWaits(outbox)).isFalse();
+        long committedAt = System.nanoTime();
+        open.commit();
+        PgTestSupport.await(Duration.ofSeconds(5), () -> seenAt.containsKey(first.id().toString()));
+        assertThat(Duration.ofNanos(seenAt.get(first.id().toString()) - committedAt)).isLessThan(Duration.ofSeconds(2));
+        assertThat(notifications(listening, 200)).as("notifications for a commit nobody waited for").isZero();
+
+        // out of rows and no transaction open: the relay waits, holding the lock; recorders notify it
+        PgTestSupport.await(Duration.ofSeconds(5), () -> relayWaits(outbox));
+        for (int i = 2; i <= 4; i++) {
+          ObservedEvent e = numbered(i);
+          long t0 = System.nanoTime();
+          recordCommitted(outbox, List.of(e));
+          PgTestSupport.await(Duration.ofSeconds(5), () -> seenAt.containsKey(e.id().toString()));
+          assertThat(Duration.ofNanos(seenAt.get(e.id().toString()) - t0)).isLessThan(Duration.ofSeconds(2));
+          assertThat(notifications(listening, 1000)).as("notifications for event %d", i).isEqualTo(1);
+          PgTestSupport.await(Duration.ofSeconds(5), () -> relayWaits(outbox));
+        }
+        PgTestSupport.await(Duration.ofSeconds(5), () -> pg.count("SELECT count(*) FROM " + outbox.table()
+            + " WHERE status = 'done'") == 4);
+      }
+      // closing gives the lock back, although the connection returns to a pool
+      assertThat(relayWaits(outbox)).isFalse();
+    }
+  }
+
+  @Test
+  void twoWaitingRelaysBothHearOfCommitsAndDispatchEachRowOnce() throws Exception {
+    PgOutbox outbox = PgOutbox.forTable(pg.t("outbox_wake_two"));
+    outbox.createTable(pg.ds());
+    Map<String, AtomicInteger> calls = new ConcurrentHashMap<>();
+    try (ObserverEngine a = ObserverEngine.builder().config(config())
+            .handler("ship", e -> calls.computeIfAbsent(e.id().toString(), k -> new AtomicInteger()).incrementAndGet())
+            .build();
+         ObserverEngine b = ObserverEngine.builder().config(config())
+            .handler("ship", e -> calls.computeIfAbsent(e.id().toString(), k -> new AtomicInteger()).incrementAndGet())
+            .build();
+         PgOutboxRelay ra = PgOutboxRelay.builder(a, pg.ds()).outbox(outbox).pollInterval(Duration.ofSeconds(60)).start();
+         PgOutboxRelay rb = PgOutboxRelay.builder(b, pg.ds()).outbox(outbox).pollInterval(Duration.ofSeconds(60)).start()) {
+      PgTestSupport.await(Duration.ofSeconds(5), () -> relayWaits(outbox));
+      Thread.sleep(300);
+      for (int i = 0; i < 5; i++) {
+        List<ObservedEvent> batch = List.of(numbered(10 * i), numbered(10 * i + 1), numbered(10 * i + 2));
+        long t0 = System.nanoTime();
+        recordCommitted(outbox, batch);
+        PgTestSupport.await(Duration.ofSeconds(5), () -> batch.stream().allMatch(e -> calls.containsKey(e.id().toString())));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+        PgTestSupport.await(Duration.ofSeconds(5), () -> relayWaits(outbox));
+      }
+      PgTestSupport.await(Duration.ofSeconds(5), () -> pg.count("SELECT count(*) FROM " + outbox.table()
+          + " WHERE status = 'done'") == 15);
+    }
+    assertThat(calls).hasSize(15);
+    assertThat(calls.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
+  }
 }
