@@ -58,8 +58,11 @@ import org.slf4j.LoggerFactory;
  * handlers that had finished are skipped as duplicates). If the engine refuses an event (overload,
  * closed) the row is retried later with a growing delay ({@code attempts}, {@code next_attempt_at}).
  *
- * <p>It wakes on {@code LISTEN/NOTIFY} (the recording transaction notifies on commit) and polls
- * every {@link Builder#pollInterval} as a fallback. Done rows are deleted after
+ * <p>It wakes on {@code LISTEN/NOTIFY}: when it runs out of rows it takes an advisory lock (the wake
+ * lock) and recording transactions, which try it shared, then notify on commit; while it is busy
+ * they do not (a NOTIFY serializes commits server-wide), and it cannot take the lock while one of
+ * them is open, so it looks again every 50 ms until they end. It polls every
+ * {@link Builder#pollInterval} as a fallback. Done rows are deleted after
  * {@link Builder#retention} (24 h by default). At most {@link Builder#maxInFlight} events are being
  * dispatched at once; the rest wait in the table.
  *
