@@ -109,8 +109,8 @@ public final class PgOutboxRelay implements AutoCloseable {
   private long nextCleanup;
   /** Relay thread only: this relay holds the wake lock (it waits for work: recorders notify). */
   private boolean holdsWakeLock;
-  /** Relay thread only: the last claim returned fewer rows than it asked for. */
-  private boolean lastPartial;
+  /** Relay thread only: rows the last claim returned (-1: none yet since the connection was opened). */
+  private int lastClaimed = -1;
   private final String unlockSql;
   private final String tryLockSql;
 
@@ -229,7 +229,10 @@ public final class PgOutboxRelay implements AutoCloseable {
         // never sleep past a lease renewal
         long waitMs = inFlight.isEmpty() ? pollInterval.toMillis()
             : Math.min(pollInterval.toMillis(), Math.max(10, lease.toMillis() / 3));
-        if (room > 0 && !holdsWakeLock) {
+        if (room > 0 && r.claimed() > 0) {
+          // rows are coming in: look again soon (or when dispatches finish), without the wake lock
+          waitMs = Math.min(waitMs, RECORDING_POLL_MS);
+        } else if (room > 0 && !holdsWakeLock) {
           if (r.lock() == Lock.NOT_TRIED) {
             continue; // out of rows: take the wake lock and look once more before sleeping
           }
@@ -307,7 +310,7 @@ public final class PgOutboxRelay implements AutoCloseable {
       }
     }
     holdsWakeLock = false;
-    lastPartial = false;
+    lastClaimed = -1;
     if (c != null) {
       try {
         c.close();
@@ -321,9 +324,10 @@ public final class PgOutboxRelay implements AutoCloseable {
    * One round trip, one transaction: the outcomes of finished dispatches, the rows the engine refused
    * (given back with a delay), and a claim of up to {@code limit} rows, which are then handed to the
    * dispatch threads. Plus the wake lock, which a relay holds while it waits for work: released
-   * after a full batch (busy: recorders need not notify), taken after a claim that ran out of rows
-   * (its claim then runs in a later statement, with a snapshot taken after the lock: every recording
-   * transaction that did not notify has ended by then, so its rows are seen).
+   * once a claim found rows (busy: recorders need not notify, the relay looks by itself), taken
+   * after a claim that found none (the claim then runs in a later statement, with a snapshot taken
+   * after the lock: every recording transaction that did not notify has ended by then, so its rows
+   * are seen).
    */
   private Cycle cycle(int limit) throws SQLException {
     List<Finished> done = new ArrayList<>();
@@ -334,8 +338,8 @@ public final class PgOutboxRelay implements AutoCloseable {
     for (Postponed p; (p = postponed.poll()) != null; ) {
       back.add(p);
     }
-    boolean unlock = limit > 0 && holdsWakeLock && !lastPartial;
-    boolean tryLock = limit > 0 && !holdsWakeLock && lastPartial;
+    boolean unlock = limit > 0 && holdsWakeLock && lastClaimed > 0;
+    boolean tryLock = limit > 0 && !holdsWakeLock && lastClaimed == 0;
     if (done.isEmpty() && back.isEmpty() && limit <= 0) {
       return new Cycle(0, Lock.NOT_TRIED);
     }
@@ -428,7 +432,7 @@ public final class PgOutboxRelay implements AutoCloseable {
       holdsWakeLock = true;
     }
     if (limit > 0) {
-      lastPartial = rows.size() < limit;
+      lastClaimed = rows.size();
     }
     for (Finished f : done) {
       inFlight.remove(f.id());
