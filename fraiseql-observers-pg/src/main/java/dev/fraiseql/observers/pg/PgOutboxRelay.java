@@ -109,6 +109,8 @@ public final class PgOutboxRelay implements AutoCloseable {
   private long nextCleanup;
   /** Relay thread only: this relay holds the wake lock (it waits for work: recorders notify). */
   private boolean holdsWakeLock;
+  /** Relay thread only: a round trip that took or gave back the wake lock failed (we may hold it). */
+  private boolean wakeLockUncertain;
   /** Relay thread only: rows the last claim returned (-1: none yet since the connection was opened). */
   private int lastClaimed = -1;
   private final String unlockSql;
@@ -301,15 +303,22 @@ public final class PgOutboxRelay implements AutoCloseable {
   private void dropConnection() {
     Connection c = connection;
     connection = null;
-    if (c != null && holdsWakeLock) {
-      // a session lock: it would stay with the connection in a pool
+    if (c != null && (holdsWakeLock || wakeLockUncertain)) {
+      // a session lock: it survives a rolled-back transaction and would stay with a pooled connection
       try (Statement st = c.createStatement()) {
-        st.execute(unlockSql);
+        for (int i = 0; i < 4; i++) {
+          try (ResultSet rs = st.executeQuery(unlockSql)) {
+            if (!rs.next() || !rs.getBoolean(1)) {
+              break;
+            }
+          }
+        }
       } catch (SQLException | RuntimeException ignored) {
         // the connection is broken: the lock went with its session
       }
     }
     holdsWakeLock = false;
+    wakeLockUncertain = false;
     lastClaimed = -1;
     if (c != null) {
       try {
@@ -423,6 +432,9 @@ public final class PgOutboxRelay implements AutoCloseable {
       // nothing of this transaction was written: the outcomes and postponements go in the next one
       finished.addAll(done);
       postponed.addAll(back);
+      if (unlock || tryLock) {
+        wakeLockUncertain = true; // session locks ignore the rollback: dropConnection gives it back
+      }
       throw e;
     }
     if (unlock) {

@@ -563,4 +563,27 @@ class PgOutboxIT {
     assertThat(calls).hasSize(15);
     assertThat(calls.values()).allSatisfy(c -> assertThat(c.get()).isEqualTo(1));
   }
+
+  @Test
+  void aRelayThatHitsAnErrorGivesTheWakeLockBackAndRecovers() throws Exception {
+    PgOutbox outbox = PgOutbox.forTable(pg.t("outbox_wake_error"));
+    outbox.createTable(pg.ds());
+    AtomicInteger handled = new AtomicInteger();
+    try (ObserverEngine engine = ObserverEngine.builder().config(config()).handler("ship", e -> handled.incrementAndGet())
+            .build();
+         PgOutboxRelay relay = PgOutboxRelay.builder(engine, pg.ds()).outbox(outbox).createTable(false)
+             .pollInterval(Duration.ofMillis(100)).start()) {
+      PgTestSupport.await(Duration.ofSeconds(5), () -> relayWaits(outbox));
+      // its claims now fail: the lock must not stay behind with the pooled connection
+      pg.exec("ALTER TABLE " + outbox.table() + " RENAME TO outbox_wake_error_away");
+      PgTestSupport.await(Duration.ofSeconds(5), () -> !relayWaits(outbox));
+      Thread.sleep(700);
+      assertThat(relayWaits(outbox)).isFalse();
+      pg.exec("ALTER TABLE " + pg.t("outbox_wake_error_away") + " RENAME TO outbox_wake_error");
+      recordCommitted(outbox, List.of(numbered(1), numbered(2)));
+      PgTestSupport.await(Duration.ofSeconds(20), () -> handled.get() == 2);
+      PgTestSupport.await(Duration.ofSeconds(20), () -> relayWaits(outbox));
+    }
+    assertThat(relayWaits(outbox)).isFalse();
+  }
 }
