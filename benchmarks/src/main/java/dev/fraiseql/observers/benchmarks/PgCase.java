@@ -195,7 +195,7 @@ final class PgCase implements BenchCase {
     SimplePgPool ds = new SimplePgPool(PgUrl.parse(url), 4, Duration.ofSeconds(10));
     outbox.createTable(ds);
     exec(admin, "CREATE TABLE " + schema + ".raw_outbox (LIKE " + schema + ".relay_outbox INCLUDING ALL)");
-    String rawInsert = "INSERT INTO " + schema + ".raw_outbox (event_id, event) VALUES (?, ?::jsonb)";
+    String rawInsert = "INSERT INTO " + schema + ".raw_outbox (event_id, event) VALUES (?, ?::json)";
     LongAdder handled = new LongAdder();
     AtomicLong seq = new AtomicLong();
     List<Connection> conns = new ArrayList<>();

@@ -9,6 +9,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.UUID;
 import javax.sql.DataSource;
 
 /**
@@ -34,14 +35,34 @@ public final class PgOutbox {
   /** The default table name. */
   public static final String DEFAULT_TABLE = "observer_outbox";
 
+  /** The advisory lock relays hold while they wait for work (two int keys: a namespace, the table). */
+  static final int WAKE_LOCK_NAMESPACE = 0x66716f78; // "fqox"
+
   private final PgIdentifier table;
-  private final String insertSql;
+  private final int wakeLockKey;
+  private final String recordOneSql;
+  private final String recordManySql;
   private final String channel;
 
   private PgOutbox(PgIdentifier table) {
     this.table = table;
-    this.insertSql = "INSERT INTO " + table.quoted() + " (event_id, event) VALUES (?, ?::jsonb)";
     this.channel = table.channel("_wake");
+    this.wakeLockKey = table.quoted().hashCode() & 0x7fffffff;
+    // One statement, one round trip: the insert, and the wake-up when a relay waits for work. A
+    // waiting relay holds the wake lock exclusively: then the shared try fails and this transaction
+    // notifies (delivered on commit; PostgreSQL sends one per transaction however many records it
+    // makes). Otherwise the shared lock is taken until this transaction ends, which keeps relays from
+    // going to sleep before they can see its rows, and nothing is notified: a NOTIFY serializes the
+    // commits of every notifying transaction of the server, so busy relays are not woken this way.
+    String wakeIfWaiting = " SELECT pg_notify(?, '') WHERE NOT pg_try_advisory_xact_lock_shared("
+        + WAKE_LOCK_NAMESPACE + ", " + wakeLockKey + ")";
+    this.recordOneSql = "WITH ins AS (INSERT INTO " + table.quoted() + " (event_id, event) VALUES (?, ?::json))"
+        + wakeIfWaiting;
+    // many events as one JSON array (no per-element escaping); each element keeps its exact text
+    this.recordManySql = "WITH ins AS (INSERT INTO " + table.quoted() + " (event_id, event)"
+        + " SELECT u.id, e.ev FROM unnest(?::uuid[]) WITH ORDINALITY AS u(id, n)"
+        + " JOIN json_array_elements(?::json) WITH ORDINALITY AS e(ev, n) USING (n) ORDER BY n)"
+        + wakeIfWaiting;
   }
 
   /** An outbox in {@code observer_outbox}. */
@@ -59,38 +80,62 @@ public final class PgOutbox {
   }
 
   /**
-   * Records {@code event} in the transaction of {@code connection} and notifies the relays, which
-   * hear of it when (and only if) that transaction commits. In auto-commit mode the event is
-   * committed at once.
+   * Records {@code event} in the transaction of {@code connection}; relays dispatch it when (and only
+   * if) that transaction commits. A relay waiting for work is notified (it hears of it on commit);
+   * busy relays are not (they look for rows by themselves until they run out, and cannot go to sleep
+   * while this transaction is open). In auto-commit mode the event is committed at once.
    *
    * @throws SQLException as the insert does (the outbox table missing: run {@link #createTable} or
-   *     the shipped migration {@code dev/fraiseql/observers/pg/migrations/V3__observer_outbox.sql})
+   *     the shipped migrations {@code dev/fraiseql/observers/pg/migrations/V3__observer_outbox.sql}
+   *     and {@code V6__observer_outbox_json_fillfactor.sql})
    */
   public void record(Connection connection, ObservedEvent event) throws SQLException {
     record(connection, List.of(event));
   }
 
-  /** Records several events, in order, in the transaction of {@code connection}. */
+  /**
+   * Records several events, in order, in the transaction of {@code connection}: one statement (one
+   * round trip) whatever their number.
+   */
   public void record(Connection connection, List<ObservedEvent> events) throws SQLException {
     Objects.requireNonNull(connection, "connection");
     if (events.isEmpty()) {
       return;
     }
-    try (PreparedStatement ps = connection.prepareStatement(insertSql)) {
-      for (ObservedEvent e : events) {
+    if (events.size() == 1) {
+      ObservedEvent e = events.get(0);
+      try (PreparedStatement ps = connection.prepareStatement(recordOneSql)) {
         ps.setObject(1, e.id());
         ps.setString(2, e.toJsonString());
-        ps.addBatch();
+        ps.setString(3, channel);
+        ps.executeQuery().close();
       }
-      ps.executeBatch();
+      return;
     }
-    try (PreparedStatement ps = connection.prepareStatement("SELECT pg_notify(?, '')")) {
-      ps.setString(1, channel);
-      ps.execute();
+    UUID[] ids = new UUID[events.size()];
+    StringBuilder json = new StringBuilder(events.size() * 512).append('[');
+    for (int i = 0; i < ids.length; i++) {
+      ObservedEvent e = events.get(i);
+      ids[i] = e.id();
+      if (i > 0) {
+        json.append(',');
+      }
+      json.append(e.toJsonString());
+    }
+    json.append(']');
+    try (PreparedStatement ps = connection.prepareStatement(recordManySql)) {
+      ps.setArray(1, connection.createArrayOf("uuid", ids));
+      ps.setString(2, json.toString());
+      ps.setString(3, channel);
+      ps.executeQuery().close();
     }
   }
 
-  /** Creates the outbox table and its indexes if they are missing (safe to call from many instances). */
+  /**
+   * Creates the outbox table and its indexes if they are missing, and upgrades a table created by an
+   * earlier version (V6: {@code event} as {@code json}, which rewrites the table once; see the
+   * module's README). Safe to call from many instances.
+   */
   public void createTable(DataSource dataSource) throws SQLException {
     Migrations.apply(dataSource, Migrations.OUTBOX, Map.of("observer_outbox", table));
   }
@@ -107,6 +152,11 @@ public final class PgOutbox {
 
   PgIdentifier identifier() {
     return table;
+  }
+
+  /** The second key of the wake lock (the first is {@link #WAKE_LOCK_NAMESPACE}). */
+  int wakeLockKey() {
+    return wakeLockKey;
   }
 
   @Override

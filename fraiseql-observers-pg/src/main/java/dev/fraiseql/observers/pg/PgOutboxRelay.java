@@ -11,11 +11,11 @@ import dev.fraiseql.observers.pg.internal.PgDatabase;
 import dev.fraiseql.observers.pg.internal.PgIdentifier;
 import dev.fraiseql.observers.pg.internal.PgListener;
 import dev.fraiseql.observers.pg.internal.SqlErrors;
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,6 +24,9 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -41,21 +44,30 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>How it works: one thread claims pending rows in id order with {@code FOR UPDATE SKIP LOCKED},
- * stamping them with its own id and a lease ({@link Builder#lease}, 30 s by default) that it renews
- * every third of the lease while the engine works on them; it hands each event to
- * {@code engine.onCommit}, and when the dispatch completes it stores every handler's outcome
- * (status, attempts, detail) and marks the row {@code done}. Several relays (application instances)
+ * <p>How it works: one thread, on one connection of its own, claims pending rows in id order with
+ * {@code FOR UPDATE SKIP LOCKED}, stamping them with its own id and a lease ({@link Builder#lease},
+ * 30 s by default) that it renews every third of the lease while the engine works on them. The
+ * claimed events go to {@link Builder#dispatchThreads} threads, which parse them (the exact JSON
+ * text {@link PgOutbox#record} wrote, which the engine then uses as the event's payload) and hand
+ * them to {@code engine.onCommit}. When a dispatch completes its outcome (every handler's status,
+ * attempts, detail) is queued, and the relay thread writes the queued outcomes, marking the rows
+ * {@code done}, in the same round trip and transaction as its next claim. Several relays (application instances)
  * share one outbox: a row is claimed by one relay at a time, so without a crash no row is dispatched
  * twice. A relay that dies leaves its leases to expire; another relay then takes the rows over and
  * dispatches them again (at-least-once; with {@code checkpoint_strategy = "effectively_once"} the
  * handlers that had finished are skipped as duplicates). If the engine refuses an event (overload,
  * closed) the row is retried later with a growing delay ({@code attempts}, {@code next_attempt_at}).
  *
- * <p>It wakes on {@code LISTEN/NOTIFY} (the recording transaction notifies on commit) and polls
- * every {@link Builder#pollInterval} as a fallback. Done rows are deleted after
+ * <p>It wakes on {@code LISTEN/NOTIFY}: when it runs out of rows it takes an advisory lock (the wake
+ * lock) and recording transactions, which try it shared, then notify on commit; while it is busy
+ * they do not (a NOTIFY serializes commits server-wide), and it cannot take the lock while one of
+ * them is open, so it looks again every 50 ms until they end. It polls every
+ * {@link Builder#pollInterval} as a fallback. Done rows are deleted after
  * {@link Builder#retention} (24 h by default). At most {@link Builder#maxInFlight} events are being
  * dispatched at once; the rest wait in the table.
+ *
+ * <p>Connections: the relay holds two connections of {@code dataSource} for as long as it runs (its
+ * own and the LISTEN one); a pooled {@code DataSource} is fine, so is a non-pooling one.
  *
  * <p>Close the relay before the engine: {@link #close()} stops claiming, waits up to
  * {@link Builder#shutdownTimeout} for dispatches in progress and records their outcomes; rows still
@@ -71,6 +83,7 @@ public final class PgOutboxRelay implements AutoCloseable {
   private final PgIdentifier table;
   private final int batchSize;
   private final int maxInFlight;
+  private final int dispatchThreads;
   private final Duration pollInterval;
   private final Duration lease;
   private final Duration retention;
@@ -80,14 +93,41 @@ public final class PgOutboxRelay implements AutoCloseable {
   private final Semaphore wake = new Semaphore(0);
   private final Map<Long, Boolean> inFlight = new ConcurrentHashMap<>();
   private final ConcurrentLinkedQueue<Finished> finished = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Postponed> postponed = new ConcurrentLinkedQueue<>();
   private final AtomicLong dispatched = new AtomicLong();
+  private final AtomicLong roundTrips = new AtomicLong();
   private final Thread thread;
+  private final ExecutorService dispatchers;
+  private final String claimSql;
+  private final String flushSql;
+  private final String postponeSql;
   private volatile boolean running = true;
   private PgListener listener;
+  /** The relay thread's own connection for claims, outcomes, lease renewals and clean-up. */
+  private Connection connection;
   private long nextHeartbeat;
   private long nextCleanup;
+  /** Relay thread only: this relay holds the wake lock (it waits for work: recorders notify). */
+  private boolean holdsWakeLock;
+  /** Relay thread only: a round trip that took or gave back the wake lock failed (we may hold it). */
+  private boolean wakeLockUncertain;
+  /** Relay thread only: rows the last claim returned (-1: none yet since the connection was opened). */
+  private int lastClaimed = -1;
+  private final String unlockSql;
+  private final String tryLockSql;
 
-  private record Finished(long id, List<DeliveryOutcome> outcomes, String error) {}
+  /** While a recording transaction is open, a relay that ran out of rows looks again this often. */
+  static final long RECORDING_POLL_MS = 50;
+
+  private enum Lock { NOT_TRIED, ACQUIRED, OTHER_RELAY_WAITS, RECORDING }
+
+  private record Cycle(int claimed, Lock lock) {}
+
+  private record Finished(long id, String status, String outcomes, String error) {}
+
+  private record Postponed(long id, long delayMs, String error) {}
+
+  private record Row(long id, int attempts, byte[] json) {}
 
   private PgOutboxRelay(Builder b) {
     this.engine = b.engine;
@@ -96,13 +136,40 @@ public final class PgOutboxRelay implements AutoCloseable {
     this.table = b.outbox.identifier();
     this.batchSize = b.batchSize;
     this.maxInFlight = b.maxInFlight;
+    this.dispatchThreads = b.dispatchThreads;
     this.pollInterval = b.pollInterval;
     this.lease = b.lease;
     this.retention = b.retention;
     this.shutdownTimeout = b.shutdownTimeout;
     this.createTable = b.createTable;
+    String t = table.quoted();
+    // event::text: the exact text from a JSON column (V6), the normalized text from a JSONB one (V3)
+    this.claimSql = "WITH c AS (SELECT id FROM " + t + " WHERE status = 'pending' AND next_attempt_at <= now()"
+        + " AND (lease_until IS NULL OR lease_until < now()) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
+        + " UPDATE " + t + " o SET lease_owner = ?, lease_until = now() + ? * interval '1 millisecond',"
+        + " attempts = o.attempts + 1 FROM c WHERE o.id = c.id RETURNING o.id, o.attempts, o.event::text";
+    this.flushSql = "UPDATE " + t + " o SET status = u.status, outcomes = u.outcomes::jsonb, last_error = u.error,"
+        + " completed_at = now(), lease_owner = NULL, lease_until = NULL"
+        + " FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS u(id, status, outcomes, error) WHERE o.id = u.id";
+    this.postponeSql = "UPDATE " + t + " o SET lease_owner = NULL, lease_until = NULL,"
+        + " next_attempt_at = now() + u.delay * interval '1 millisecond', last_error = u.error"
+        + " FROM unnest(?::bigint[], ?::bigint[], ?::text[]) AS u(id, delay, error) WHERE o.id = u.id AND o.lease_owner = ?";
+    int ns = PgOutbox.WAKE_LOCK_NAMESPACE;
+    int key = b.outbox.wakeLockKey();
+    this.unlockSql = "SELECT pg_advisory_unlock(" + ns + ", " + key + ")";
+    // 'K': this relay now waits for work; 'R': another relay does (recorders notify, this one hears
+    // it too); 'W': recording transactions are open (they hold the lock shared), look again soon
+    this.tryLockSql = "SELECT CASE WHEN pg_try_advisory_lock(" + ns + ", " + key + ") THEN 'K'"
+        + " WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = " + ns
+        + " AND objid = " + key + " AND objsubid = 2 AND mode = 'ExclusiveLock' AND granted) THEN 'R' ELSE 'W' END";
     this.thread = new Thread(this::run, "fraiseql-pg-outbox-relay-" + table);
     this.thread.setDaemon(true);
+    AtomicLong n = new AtomicLong();
+    this.dispatchers = Executors.newFixedThreadPool(dispatchThreads, r -> {
+      Thread th = new Thread(r, "fraiseql-pg-outbox-dispatch-" + table + "-" + n.incrementAndGet());
+      th.setDaemon(true);
+      return th;
+    });
   }
 
   /** A relay dispatching through {@code engine}, reading the outbox with connections from {@code dataSource}. */
@@ -120,8 +187,8 @@ public final class PgOutboxRelay implements AutoCloseable {
     }
     listener = new PgListener(db, outbox.channel(), this::wake, "fraiseql-pg-outbox-listen-" + table);
     thread.start();
-    LOG.info("[observer] outbox relay started on {} (lease {}ms, poll {}ms)", table, lease.toMillis(),
-        pollInterval.toMillis());
+    LOG.info("[observer] outbox relay started on {} (lease {}ms, poll {}ms, {} dispatch thread(s))", table,
+        lease.toMillis(), pollInterval.toMillis(), dispatchThreads);
     return this;
   }
 
@@ -141,24 +208,44 @@ public final class PgOutboxRelay implements AutoCloseable {
     return inFlight.size();
   }
 
+  /** Round trips to PostgreSQL made by the relay thread so far (outcomes and the next claim share one). */
+  public long roundTrips() {
+    return roundTrips.get();
+  }
+
   private void run() {
     long backoff = 500;
     while (running) {
       try {
-        flush();
         heartbeat();
         cleanup();
         int room = Math.min(batchSize, maxInFlight - inFlight.size());
-        int claimed = room > 0 ? claimAndDispatch(room) : 0;
+        Cycle r = cycle(Math.max(0, room));
         backoff = 500;
-        if (claimed < room || room <= 0) {
-          // never sleep past a lease renewal
-          long waitMs = inFlight.isEmpty() ? pollInterval.toMillis()
-              : Math.min(pollInterval.toMillis(), Math.max(10, lease.toMillis() / 3));
-          wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS);
-          wake.drainPermits();
+        if (room > 0 && r.claimed() == room) {
+          continue; // a full batch: there may be more
         }
+        if (!finished.isEmpty() || !postponed.isEmpty()) {
+          continue; // write those first
+        }
+        // never sleep past a lease renewal
+        long waitMs = inFlight.isEmpty() ? pollInterval.toMillis()
+            : Math.min(pollInterval.toMillis(), Math.max(10, lease.toMillis() / 3));
+        if (room > 0 && r.claimed() > 0) {
+          // rows are coming in: look again soon (or when dispatches finish), without the wake lock
+          waitMs = Math.min(waitMs, RECORDING_POLL_MS);
+        } else if (room > 0 && !holdsWakeLock) {
+          if (r.lock() == Lock.NOT_TRIED) {
+            continue; // out of rows: take the wake lock and look once more before sleeping
+          }
+          if (r.lock() == Lock.RECORDING) {
+            waitMs = Math.min(waitMs, RECORDING_POLL_MS); // their rows become visible when they commit
+          }
+        }
+        wake.tryAcquire(waitMs, TimeUnit.MILLISECONDS);
+        wake.drainPermits();
       } catch (SQLException | RuntimeException e) {
+        dropConnection();
         LOG.warn("outbox relay {}: {}; retrying in {}ms", table,
             e instanceof SQLException ? SqlErrors.describe((SQLException) e) : e.toString(), backoff);
         try {
@@ -175,7 +262,7 @@ public final class PgOutboxRelay implements AutoCloseable {
     while (!inFlight.isEmpty() && System.nanoTime() < end) {
       try {
         heartbeat();
-        flush();
+        cycle(0);
         wake.tryAcquire(50, TimeUnit.MILLISECONDS);
       } catch (SQLException | RuntimeException e) {
         break;
@@ -183,121 +270,255 @@ public final class PgOutboxRelay implements AutoCloseable {
         break;
       }
     }
+    dispatchers.shutdown();
     try {
-      flush();
+      cycle(0);
     } catch (SQLException | RuntimeException e) {
       LOG.warn("outbox relay {}: could not record the last outcomes ({}); those rows will be dispatched again"
           + " when their lease expires", table, e.toString());
     }
+    dropConnection();
     if (!inFlight.isEmpty()) {
       LOG.warn("outbox relay {}: {} event(s) still being dispatched at close; another relay takes them over"
           + " when their lease expires", table, inFlight.size());
     }
   }
 
-  private int claimAndDispatch(int limit) throws SQLException {
-    String sql = "WITH c AS (SELECT id FROM " + table.quoted() + " WHERE status = 'pending' AND next_attempt_at <= now()"
-        + " AND (lease_until IS NULL OR lease_until < now()) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
-        + " UPDATE " + table.quoted() + " o SET lease_owner = ?, lease_until = now() + ? * interval '1 millisecond',"
-        + " attempts = o.attempts + 1 FROM c WHERE o.id = c.id RETURNING o.id, o.event::text, o.attempts";
-    List<long[]> ids = new ArrayList<>();
-    List<String> jsons = new ArrayList<>();
-    try (Connection c = db.dataSource().getConnection()) {
-      if (!c.getAutoCommit()) {
-        c.setAutoCommit(true);
+  private Connection connection() throws SQLException {
+    if (connection == null) {
+      Connection c = db.dataSource().getConnection();
+      try {
+        if (!c.getAutoCommit()) {
+          c.setAutoCommit(true);
+        }
+      } catch (SQLException e) {
+        c.close();
+        throw e;
       }
-      try (PreparedStatement ps = c.prepareStatement(sql)) {
-        ps.setInt(1, limit);
-        ps.setString(2, owner);
-        ps.setLong(3, lease.toMillis());
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            ids.add(new long[] {rs.getLong(1), rs.getInt(3)});
-            jsons.add(rs.getString(2));
+      connection = c;
+    }
+    return connection;
+  }
+
+  private void dropConnection() {
+    Connection c = connection;
+    connection = null;
+    if (c != null && (holdsWakeLock || wakeLockUncertain)) {
+      // a session lock: it survives a rolled-back transaction and would stay with a pooled connection
+      try (Statement st = c.createStatement()) {
+        for (int i = 0; i < 4; i++) {
+          try (ResultSet rs = st.executeQuery(unlockSql)) {
+            if (!rs.next() || !rs.getBoolean(1)) {
+              break;
+            }
           }
         }
+      } catch (SQLException | RuntimeException ignored) {
+        // the connection is broken: the lock went with its session
       }
     }
-    // RETURNING order is not guaranteed: dispatch in id (recording) order
-    List<Integer> order = new ArrayList<>();
-    for (int i = 0; i < ids.size(); i++) {
-      order.add(i);
-    }
-    order.sort((a, b) -> Long.compare(ids.get(a)[0], ids.get(b)[0]));
-    for (int i : order) {
-      long id = ids.get(i)[0];
-      int attempts = (int) ids.get(i)[1];
-      ObservedEvent event;
+    holdsWakeLock = false;
+    wakeLockUncertain = false;
+    lastClaimed = -1;
+    if (c != null) {
       try {
-        event = ObservedEvent.fromJson(jsons.get(i).getBytes(StandardCharsets.UTF_8));
-      } catch (IllegalArgumentException e) {
-        LOG.error("outbox {}: row {} does not hold an event ({}); marking it failed", table, id, e.getMessage());
-        finished.add(new Finished(id, List.of(), "unreadable event: " + e.getMessage()));
-        inFlight.put(id, Boolean.TRUE);
-        continue;
+        c.close();
+      } catch (SQLException | RuntimeException ignored) {
+        // it is broken anyway
       }
-      inFlight.put(id, Boolean.TRUE);
-      Dispatch d;
-      try {
-        d = engine.onCommit(event);
-      } catch (RuntimeException e) {
-        // overloaded or closed: give the row back with a delay
-        inFlight.remove(id);
-        postpone(id, attempts, e.toString());
-        continue;
-      }
-      dispatched.incrementAndGet();
-      d.completion().whenComplete((outcomes, err) -> {
-        finished.add(new Finished(id, outcomes == null ? List.of() : outcomes, err == null ? null : err.toString()));
-        wake();
-      });
     }
-    return ids.size();
   }
 
-  private void postpone(long id, int attempts, String error) throws SQLException {
-    long delayMs = Math.min(60_000L, 500L << Math.min(7, Math.max(0, attempts - 1)));
-    try (Connection c = db.dataSource().getConnection();
-         PreparedStatement ps = c.prepareStatement("UPDATE " + table.quoted() + " SET lease_owner = NULL,"
-             + " lease_until = NULL, next_attempt_at = now() + ? * interval '1 millisecond', last_error = ?"
-             + " WHERE id = ? AND lease_owner = ?")) {
-      ps.setLong(1, delayMs);
-      ps.setString(2, error.length() > 500 ? error.substring(0, 500) : error);
-      ps.setLong(3, id);
-      ps.setString(4, owner);
-      ps.executeUpdate();
-    }
-    LOG.warn("outbox {}: the engine did not take event row {} ({}); retrying in {}ms", table, id, error, delayMs);
-  }
-
-  private void flush() throws SQLException {
-    if (finished.isEmpty()) {
-      return;
-    }
-    List<Finished> batch = new ArrayList<>();
+  /**
+   * One round trip, one transaction: the outcomes of finished dispatches, the rows the engine refused
+   * (given back with a delay), and a claim of up to {@code limit} rows, which are then handed to the
+   * dispatch threads. Plus the wake lock, which a relay holds while it waits for work: released
+   * once a claim found rows (busy: recorders need not notify, the relay looks by itself), taken
+   * after a claim that found none (the claim then runs in a later statement, with a snapshot taken
+   * after the lock: every recording transaction that did not notify has ended by then, so its rows
+   * are seen).
+   */
+  private Cycle cycle(int limit) throws SQLException {
+    List<Finished> done = new ArrayList<>();
     for (Finished f; (f = finished.poll()) != null; ) {
-      batch.add(f);
+      done.add(f);
     }
-    try (Connection c = db.dataSource().getConnection();
-         PreparedStatement ps = c.prepareStatement("UPDATE " + table.quoted() + " SET status = ?, outcomes = ?::jsonb,"
-             + " last_error = ?, completed_at = now(), lease_owner = NULL, lease_until = NULL WHERE id = ?")) {
-      if (!c.getAutoCommit()) {
-        c.setAutoCommit(true);
+    List<Postponed> back = new ArrayList<>();
+    for (Postponed p; (p = postponed.poll()) != null; ) {
+      back.add(p);
+    }
+    boolean unlock = limit > 0 && holdsWakeLock && lastClaimed > 0;
+    boolean tryLock = limit > 0 && !holdsWakeLock && lastClaimed == 0;
+    if (done.isEmpty() && back.isEmpty() && limit <= 0) {
+      return new Cycle(0, Lock.NOT_TRIED);
+    }
+    List<String> parts = new ArrayList<>(5);
+    if (unlock) {
+      parts.add(unlockSql);
+    }
+    if (!done.isEmpty()) {
+      parts.add(flushSql);
+    }
+    if (!back.isEmpty()) {
+      parts.add(postponeSql);
+    }
+    if (tryLock) {
+      parts.add(tryLockSql);
+    }
+    if (limit > 0) {
+      parts.add(claimSql);
+    }
+    List<Row> rows = new ArrayList<>();
+    Lock lock = Lock.NOT_TRIED;
+    try {
+      Connection c = connection();
+      try (PreparedStatement ps = c.prepareStatement(String.join(";\n", parts))) {
+        int p = 1;
+        if (!done.isEmpty()) {
+          Long[] ids = new Long[done.size()];
+          String[] statuses = new String[ids.length];
+          String[] outcomes = new String[ids.length];
+          String[] errors = new String[ids.length];
+          for (int i = 0; i < ids.length; i++) {
+            Finished f = done.get(i);
+            ids[i] = f.id();
+            statuses[i] = f.status();
+            outcomes[i] = f.outcomes();
+            errors[i] = f.error();
+          }
+          ps.setArray(p++, c.createArrayOf("bigint", ids));
+          ps.setArray(p++, c.createArrayOf("text", statuses));
+          ps.setArray(p++, c.createArrayOf("text", outcomes));
+          ps.setArray(p++, c.createArrayOf("text", errors));
+        }
+        if (!back.isEmpty()) {
+          Long[] ids = new Long[back.size()];
+          Long[] delays = new Long[ids.length];
+          String[] errors = new String[ids.length];
+          for (int i = 0; i < ids.length; i++) {
+            ids[i] = back.get(i).id();
+            delays[i] = back.get(i).delayMs();
+            errors[i] = back.get(i).error();
+          }
+          ps.setArray(p++, c.createArrayOf("bigint", ids));
+          ps.setArray(p++, c.createArrayOf("bigint", delays));
+          ps.setArray(p++, c.createArrayOf("text", errors));
+          ps.setString(p++, owner);
+        }
+        if (limit > 0) {
+          ps.setInt(p++, limit);
+          ps.setString(p++, owner);
+          ps.setLong(p, lease.toMillis());
+        }
+        roundTrips.incrementAndGet();
+        boolean isResult = ps.execute();
+        for (String part : parts) {
+          if (isResult) {
+            try (ResultSet rs = ps.getResultSet()) {
+              if (part == claimSql) {
+                while (rs.next()) {
+                  rows.add(new Row(rs.getLong(1), rs.getInt(2), rs.getBytes(3)));
+                }
+              } else if (part == tryLockSql && rs.next()) {
+                String k = rs.getString(1);
+                lock = "K".equals(k) ? Lock.ACQUIRED : "R".equals(k) ? Lock.OTHER_RELAY_WAITS : Lock.RECORDING;
+              }
+            }
+          }
+          isResult = ps.getMoreResults();
+        }
       }
-      for (Finished f : batch) {
-        ps.setString(1, f.error() == null ? "done" : "failed");
-        ps.setString(2, outcomesJson(f.outcomes()));
-        ps.setString(3, f.error());
-        ps.setLong(4, f.id());
-        ps.addBatch();
+    } catch (SQLException | RuntimeException e) {
+      // nothing of this transaction was written: the outcomes and postponements go in the next one
+      finished.addAll(done);
+      postponed.addAll(back);
+      if (unlock || tryLock) {
+        wakeLockUncertain = true; // session locks ignore the rollback: dropConnection gives it back
       }
-      ps.executeBatch();
-    } catch (SQLException e) {
-      finished.addAll(batch);
       throw e;
     }
-    for (Finished f : batch) {
+    if (unlock) {
+      holdsWakeLock = false;
+    }
+    if (lock == Lock.ACQUIRED) {
+      holdsWakeLock = true;
+    }
+    if (limit > 0) {
+      lastClaimed = rows.size();
+    }
+    for (Finished f : done) {
       inFlight.remove(f.id());
+    }
+    if (!rows.isEmpty()) {
+      dispatch(rows);
+    }
+    return new Cycle(rows.size(), lock);
+  }
+
+  /**
+   * Hands the claimed rows to the dispatch threads in contiguous chunks: each parses its rows and
+   * calls {@code engine.onCommit} in id order (across chunks the hand-over interleaves).
+   */
+  private void dispatch(List<Row> rows) {
+    // RETURNING order is not guaranteed: dispatch in id (recording) order
+    rows.sort((a, b) -> Long.compare(a.id(), b.id()));
+    for (Row r : rows) {
+      inFlight.put(r.id(), Boolean.TRUE);
+    }
+    int chunks = Math.min(dispatchThreads, rows.size());
+    int per = (rows.size() + chunks - 1) / chunks;
+    for (int from = 0; from < rows.size(); from += per) {
+      List<Row> chunk = rows.subList(from, Math.min(rows.size(), from + per));
+      try {
+        dispatchers.execute(() -> dispatchChunk(chunk));
+      } catch (RejectedExecutionException e) {
+        dispatchChunk(chunk); // closing: do it here
+      }
+    }
+  }
+
+  private void dispatchChunk(List<Row> chunk) {
+    boolean queued = false; // outcomes or postponements for the relay thread to write
+    for (Row r : chunk) {
+      long id = r.id();
+      try {
+        ObservedEvent event;
+        try {
+          event = ObservedEvent.fromJson(r.json());
+        } catch (IllegalArgumentException e) {
+          LOG.error("outbox {}: row {} does not hold an event ({}); marking it failed", table, id, e.getMessage());
+          finished.add(new Finished(id, "failed", "[]", "unreadable event: " + e.getMessage()));
+          queued = true;
+          continue;
+        }
+        Dispatch d;
+        try {
+          d = engine.onCommit(event);
+        } catch (RuntimeException e) {
+          // overloaded or closed: give the row back with a delay
+          long delayMs = Math.min(60_000L, 500L << Math.min(7, Math.max(0, r.attempts() - 1)));
+          String error = e.toString();
+          LOG.warn("outbox {}: the engine did not take event row {} ({}); retrying in {}ms", table, id, error, delayMs);
+          inFlight.remove(id);
+          postponed.add(new Postponed(id, delayMs, error.length() > 500 ? error.substring(0, 500) : error));
+          queued = true;
+          continue;
+        }
+        dispatched.incrementAndGet();
+        d.completion().whenComplete((outcomes, err) -> {
+          finished.add(err == null
+              ? new Finished(id, "done", outcomesJson(outcomes == null ? List.of() : outcomes), null)
+              : new Finished(id, "failed", "[]", err.toString()));
+          wake();
+        });
+      } catch (RuntimeException e) {
+        LOG.error("outbox {}: dispatching row {} failed", table, id, e);
+        finished.add(new Finished(id, "failed", "[]", e.toString()));
+        queued = true;
+      }
+    }
+    if (queued) {
+      wake();
     }
   }
 
@@ -322,13 +543,14 @@ public final class PgOutboxRelay implements AutoCloseable {
     nextHeartbeat = now + lease.toNanos() / 3;
     Long[] ids = inFlight.keySet().toArray(new Long[0]);
     int renewed;
-    try (Connection c = db.dataSource().getConnection();
-         PreparedStatement ps = c.prepareStatement("UPDATE " + table.quoted()
-             + " SET lease_until = now() + ? * interval '1 millisecond'"
-             + " WHERE id = ANY(?) AND lease_owner = ? AND status = 'pending'")) {
+    Connection c = connection();
+    try (PreparedStatement ps = c.prepareStatement("UPDATE " + table.quoted()
+        + " SET lease_until = now() + ? * interval '1 millisecond'"
+        + " WHERE id = ANY(?) AND lease_owner = ? AND status = 'pending'")) {
       ps.setLong(1, lease.toMillis());
       ps.setArray(2, c.createArrayOf("bigint", ids));
       ps.setString(3, owner);
+      roundTrips.incrementAndGet();
       renewed = ps.executeUpdate();
     }
     if (renewed < ids.length) {
@@ -344,11 +566,11 @@ public final class PgOutboxRelay implements AutoCloseable {
     }
     long everyMs = Math.max(1_000L, Math.min(300_000L, retention.toMillis()));
     nextCleanup = now + TimeUnit.MILLISECONDS.toNanos(everyMs);
-    try (Connection c = db.dataSource().getConnection();
-         PreparedStatement ps = c.prepareStatement("DELETE FROM " + table.quoted() + " WHERE id IN (SELECT id FROM "
-             + table.quoted() + " WHERE status = 'done' AND completed_at < now() - ? * interval '1 millisecond'"
-             + " LIMIT 10000)")) {
+    try (PreparedStatement ps = connection().prepareStatement("DELETE FROM " + table.quoted() + " WHERE id IN"
+        + " (SELECT id FROM " + table.quoted() + " WHERE status = 'done' AND completed_at < now() - ? * interval '1 millisecond'"
+        + " LIMIT 10000)")) {
       ps.setLong(1, retention.toMillis());
+      roundTrips.incrementAndGet();
       int n = ps.executeUpdate();
       if (n > 0) {
         LOG.debug("outbox {}: deleted {} delivered row(s) older than {}ms", table, n, retention.toMillis());
@@ -369,6 +591,7 @@ public final class PgOutboxRelay implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+    dispatchers.shutdown();
     if (listener != null) {
       listener.close();
     }
@@ -384,8 +607,9 @@ public final class PgOutboxRelay implements AutoCloseable {
     private final ObserverEngine engine;
     private final DataSource dataSource;
     private PgOutbox outbox = PgOutbox.create();
-    private int batchSize = 100;
+    private int batchSize = 500;
     private int maxInFlight = 1_000;
+    private int dispatchThreads = Math.max(1, Math.min(4, java.lang.Runtime.getRuntime().availableProcessors()));
     private Duration pollInterval = Duration.ofSeconds(1);
     private Duration lease = Duration.ofSeconds(30);
     private Duration retention = Duration.ofHours(24);
@@ -403,7 +627,10 @@ public final class PgOutboxRelay implements AutoCloseable {
       return this;
     }
 
-    /** Rows claimed per round trip (100). */
+    /**
+     * Rows claimed per round trip, at most (500). Each round trip also commits (one fsync) and
+     * writes the outcomes that finished meanwhile: larger batches mean fewer of both.
+     */
     public Builder batchSize(int batchSize) {
       if (batchSize < 1 || batchSize > 10_000) {
         throw new IllegalArgumentException("batchSize must be from 1 to 10000");
@@ -418,6 +645,18 @@ public final class PgOutboxRelay implements AutoCloseable {
         throw new IllegalArgumentException("maxInFlight must be at least 1");
       }
       this.maxInFlight = maxInFlight;
+      return this;
+    }
+
+    /**
+     * Threads that parse claimed events and hand them to the engine (the number of processors, from
+     * 1 to 4, by default). With 1, events are handed over strictly in recording order.
+     */
+    public Builder dispatchThreads(int dispatchThreads) {
+      if (dispatchThreads < 1 || dispatchThreads > 64) {
+        throw new IllegalArgumentException("dispatchThreads must be from 1 to 64");
+      }
+      this.dispatchThreads = dispatchThreads;
       return this;
     }
 

@@ -29,6 +29,8 @@ import javax.sql.DataSource;
  *       {@code _deliveries})</td></tr>
  *   <tr><td>pool_size</td><td>4</td><td>connections of the pool behind {@code database_url}</td></tr>
  *   <tr><td>poll_interval_ms</td><td>1000</td><td>bus consumers' polling fallback to LISTEN/NOTIFY</td></tr>
+ *   <tr><td>idempotency_writers</td><td>2</td><td>threads writing idempotency claims and completions in
+ *       batches concurrently (1 to 16), each using one pooled connection per round trip</td></tr>
  * </table>
  *
  * Registered with {@link java.util.ServiceLoader}; there is nothing to call directly.

@@ -5,8 +5,11 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -23,6 +26,25 @@ public final class Migrations {
   public static final String DEAD_LETTERS = "V2__observer_dead_letters.sql";
   public static final String OUTBOX = "V3__observer_outbox.sql";
   public static final String EVENTS = "V4__observer_events.sql";
+  /** Applied with {@link #IDEMPOTENCY}: fillfactor 60, so completing a claim is a HOT update. */
+  public static final String IDEMPOTENCY_FILLFACTOR = "V5__observer_idempotency_keys_fillfactor.sql";
+  /**
+   * Applied with {@link #OUTBOX}: {@code event} as JSON (exact text), the claim's index on {@code (id)},
+   * fillfactor 50 (claims are HOT updates).
+   */
+  public static final String OUTBOX_UPGRADE = "V6__observer_outbox_json_fillfactor.sql";
+
+  /**
+   * One file of a component's migrations; {@code onlyIfMissing} names the table whose absence it
+   * needs (a file whose idempotent statements a later file undoes, such as V3's old index, which V6
+   * replaces, runs only on a new table).
+   */
+  private record Step(String file, String onlyIfMissing) {}
+
+  /** What {@link #apply} runs for each component's base file, in order, in one transaction. */
+  private static final Map<String, List<Step>> STEPS = Map.of(
+      IDEMPOTENCY, List.of(new Step(IDEMPOTENCY, null), new Step(IDEMPOTENCY_FILLFACTOR, null)),
+      OUTBOX, List.of(new Step(OUTBOX, "observer_outbox"), new Step(OUTBOX_UPGRADE, null)));
   private static final Pattern TOKEN = Pattern.compile("\\bobserver_[a-z_]+\\b");
   private static final long LOCK_KEY = 0x6672_6169_7365_716CL; // "fraiseql"
 
@@ -55,21 +77,38 @@ public final class Migrations {
     return out.toString();
   }
 
-  /** Runs the rendered file in one transaction under the module's advisory lock. */
+  /**
+   * Runs the rendered file, and the files that upgrade what it creates (V5 after V1, V6 after V3),
+   * in one transaction under the module's advisory lock.
+   */
   public static void apply(DataSource ds, String file, Map<String, PgIdentifier> tables) throws SQLException {
-    String sql = render(file, tables);
+    List<Step> steps = STEPS.getOrDefault(file, List.of(new Step(file, null)));
     try (Connection c = ds.getConnection()) {
       boolean auto = c.getAutoCommit();
       c.setAutoCommit(false);
       try (Statement st = c.createStatement()) {
         st.execute("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")");
-        st.execute(sql);
+        for (Step step : steps) {
+          if (step.onlyIfMissing() != null && exists(c, tables.get(step.onlyIfMissing()))) {
+            continue;
+          }
+          st.execute(render(step.file(), tables));
+        }
         c.commit();
       } catch (SQLException | RuntimeException e) {
         c.rollback();
         throw e;
       } finally {
         c.setAutoCommit(auto);
+      }
+    }
+  }
+
+  private static boolean exists(Connection c, PgIdentifier table) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+      ps.setString(1, table.quoted());
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getBoolean(1);
       }
     }
   }

@@ -66,7 +66,7 @@ public final class PgBackend implements dev.fraiseql.observers.spi.Backend {
         s = idempotency;
         if (s == null) {
           s = new PgIdempotencyStore(db, idempotencyTable, settings.createTables(),
-              PgIdempotencyStore.DEFAULT_QUEUE_CAPACITY);
+              PgIdempotencyStore.DEFAULT_QUEUE_CAPACITY, settings.idempotencyWriters());
           idempotency = s;
         }
       }

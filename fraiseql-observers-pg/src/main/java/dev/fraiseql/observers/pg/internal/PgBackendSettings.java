@@ -11,20 +11,21 @@ import java.util.Set;
  * of {@code [observers.postgres]}.
  */
 public record PgBackendSettings(boolean createTables, PgIdentifier deadLetterTable, PgIdentifier eventsTable,
-    int poolSize, Duration pollInterval) {
+    int poolSize, Duration pollInterval, int idempotencyWriters) {
 
   public static final String CREATE_TABLES = "create_tables";
   public static final String DEAD_LETTER_TABLE = "dead_letter_table";
   public static final String EVENTS_TABLE = "events_table";
   public static final String POOL_SIZE = "pool_size";
   public static final String POLL_INTERVAL_MS = "poll_interval_ms";
+  public static final String IDEMPOTENCY_WRITERS = "idempotency_writers";
   public static final String DEFAULT_DEAD_LETTER_TABLE = "observer_dead_letters";
   public static final String DEFAULT_EVENTS_TABLE = "observer_events";
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
 
   /** Keys the backend reads; the other backends' URLs are tolerated (a pg store may serve a NATS bus). */
   public static final Set<String> KEYS = Set.of(PgDatabase.URL_KEY, CREATE_TABLES, DEAD_LETTER_TABLE, EVENTS_TABLE,
-      POOL_SIZE, POLL_INTERVAL_MS, "nats_url", "redis_url");
+      POOL_SIZE, POLL_INTERVAL_MS, IDEMPOTENCY_WRITERS, "nats_url", "redis_url");
 
   /**
    * Reads the settings (unknown keys are reported by the engine against {@link #KEYS}).
@@ -41,7 +42,8 @@ public record PgBackendSettings(boolean createTables, PgIdentifier deadLetterTab
       throw new ObserverConfigException(new ConfigProblem(s.location(POLL_INTERVAL_MS), POLL_INTERVAL_MS,
           "`poll_interval_ms` is below 10", "use 10 or more (LISTEN/NOTIFY wakes consumers at once; polling is a fallback)"));
     }
-    return new PgBackendSettings(create, dl, ev, pool, poll);
+    int writers = s.intValue(IDEMPOTENCY_WRITERS, PgIdempotencyStore.DEFAULT_WRITERS, 1, PgIdempotencyStore.MAX_WRITERS);
+    return new PgBackendSettings(create, dl, ev, pool, poll, writers);
   }
 
   /** A table name from {@code key}, validated. */

@@ -48,4 +48,20 @@ class PgIdentifierTest {
         PgIdentifier.parse("observer_idempotency_keys")));
     assertThat(idem).contains("idempotency_key TEXT NOT NULL").contains("PRIMARY KEY (idempotency_key, listener_id)");
   }
+
+  @Test
+  void upgradeMigrationsRenderTheConfiguredTableInsideTheirCatalogChecks() {
+    String v5 = Migrations.render(Migrations.IDEMPOTENCY_FILLFACTOR, Map.of("observer_idempotency_keys",
+        PgIdentifier.parse("app.keys")));
+    assertThat(v5).contains("WHERE oid = '\"app\".\"keys\"'::regclass")
+        .contains("ALTER TABLE \"app\".\"keys\" SET (fillfactor = 60)")
+        .doesNotContain("observer_");
+    String v6 = Migrations.render(Migrations.OUTBOX_UPGRADE, Map.of("observer_outbox", PgIdentifier.parse("app.ob")));
+    assertThat(v6).contains("c.oid = '\"app\".\"ob\"'::regclass")
+        .contains("ALTER TABLE \"app\".\"ob\" ALTER COLUMN event TYPE JSON")
+        .contains("ALTER TABLE \"app\".\"ob\" SET (fillfactor = 50)")
+        .contains("format('%I.%s', ns, '\"ob_pending_id_idx\"')")
+        .contains("format('DROP INDEX %I.%s', ns, '\"ob_pending_idx\"')")
+        .doesNotContain("observer_");
+  }
 }
