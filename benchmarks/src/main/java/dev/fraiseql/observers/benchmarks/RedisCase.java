@@ -50,7 +50,7 @@ final class RedisCase implements BenchCase {
     return rows;
   }
 
-  /** With {@code dedup}, the backend's default (Lua XADD guarded by a de-duplication key); without, {@code dedup_window_ms = 0}. */
+  /** With {@code dedup}, the backend's default (one Lua call per pipelined round that checks each id and XADDs the new entries); without, {@code dedup_window_ms = 0}. */
   private Row runWith(Options o, boolean dedup) throws Exception {
     long n = o.count(30_000, 500);
     String prefix = "bench" + Servers.suffix() + ":";
@@ -136,7 +136,7 @@ final class RedisCase implements BenchCase {
         Map<String, Object> notes = new LinkedHashMap<>();
         notes.put("batch", BATCH);
         notes.put("producers", CoreCase.PRODUCERS);
-        notes.put("ours_dedup", dedup ? "on (dedup_window_ms default, Lua GET+XADD+SET)" : "off (dedup_window_ms = 0, plain XADD)");
+        notes.put("ours_dedup", dedup ? "on (dedup_window_ms default: one Lua call per round, id check + XADD + id record per entry)" : "off (dedup_window_ms = 0, plain XADD)");
         return Row.ratio(dedup ? "redis" : "redis (dedup off)", c.ours(), c.raw(), 0.9, c.sent(), c.oursReceived(),
             c.rawReceived(), notes);
       } finally {
