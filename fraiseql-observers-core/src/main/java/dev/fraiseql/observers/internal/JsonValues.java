@@ -7,14 +7,12 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.AbstractList;
-import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.RandomAccess;
-import java.util.Set;
 
 /** Deep, immutable copies of JSON-like values, and the library's one ObjectMapper. */
 public final class JsonValues {
@@ -74,7 +72,7 @@ public final class JsonValues {
       for (Map.Entry<?, ?> e : m.entrySet()) {
         copy.put(String.valueOf(e.getKey()), freeze(e.getValue()));
       }
-      return new FrozenMap(copy);
+      return new FrozenMap<>(copy);
     }
     if (value instanceof List) {
       List<?> l = (List<?>) value;
@@ -99,43 +97,12 @@ public final class JsonValues {
 
   /** Wraps a map whose values are all frozen already (the caller gives it up). */
   public static Map<String, Object> frozenMap(LinkedHashMap<String, Object> ownedFrozenValues) {
-    return new FrozenMap(ownedFrozenValues);
+    return new FrozenMap<>(ownedFrozenValues);
   }
 
   /** Wraps a list whose elements are all frozen already (the caller gives it up). */
   public static List<Object> frozenList(ArrayList<Object> ownedFrozenElements) {
     return new FrozenList(ownedFrozenElements);
-  }
-
-  /** An unmodifiable map of frozen values; marks "deep-frozen" so that freezing it again is free. */
-  private static final class FrozenMap extends AbstractMap<String, Object> {
-    private final Map<String, Object> m;
-    private final Set<Entry<String, Object>> entries;
-
-    FrozenMap(LinkedHashMap<String, Object> m) {
-      this.m = m;
-      this.entries = Collections.unmodifiableMap(m).entrySet();
-    }
-
-    @Override
-    public Set<Entry<String, Object>> entrySet() {
-      return entries;
-    }
-
-    @Override
-    public Object get(Object key) {
-      return m.get(key);
-    }
-
-    @Override
-    public boolean containsKey(Object key) {
-      return m.containsKey(key);
-    }
-
-    @Override
-    public int size() {
-      return m.size();
-    }
   }
 
   /** An unmodifiable list of frozen values; marks "deep-frozen" so that freezing it again is free. */

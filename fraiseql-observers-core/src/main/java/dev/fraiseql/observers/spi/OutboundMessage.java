@@ -3,12 +3,11 @@ package dev.fraiseql.observers.spi;
 import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.internal.EventInternals;
-import java.util.AbstractMap;
+import dev.fraiseql.observers.internal.FrozenMap;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A message to publish on an {@link EventBus}.
@@ -33,7 +32,7 @@ public record OutboundMessage(String subject, byte[] payload, Map<String, String
     Objects.requireNonNull(subject, "subject");
     Objects.requireNonNull(payload, "payload");
     headers = headers == null ? Map.of()
-        : headers instanceof Frozen ? headers : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
+        : headers instanceof FrozenMap ? headers : Collections.unmodifiableMap(new LinkedHashMap<>(headers));
     Objects.requireNonNull(deduplicationId, "deduplicationId");
   }
 
@@ -44,7 +43,7 @@ public record OutboundMessage(String subject, byte[] payload, Map<String, String
    */
   public static OutboundMessage forEvent(String subject, ObservedEvent event) {
     String id = event.id().toString();
-    return new OutboundMessage(subject, EventInternals.payload(event), new Frozen(standard(event, id)), id + ":" + subject);
+    return new OutboundMessage(subject, EventInternals.payload(event), new FrozenMap<>(standard(event, id)), id + ":" + subject);
   }
 
   /** The standard headers of an event (a fresh map the caller may change). */
@@ -64,37 +63,6 @@ public record OutboundMessage(String subject, byte[] payload, Map<String, String
     c.tenantId().ifPresent(v -> h.put(HEADER_TENANT_ID, v));
     c.requestId().ifPresent(v -> h.put(HEADER_REQUEST_ID, v));
     return h;
-  }
-
-  /** Headers built here and never handed out mutable: taken without a copy. */
-  private static final class Frozen extends AbstractMap<String, String> {
-    private final Map<String, String> m;
-    private final Set<Entry<String, String>> entries;
-
-    Frozen(LinkedHashMap<String, String> m) {
-      this.m = m;
-      this.entries = Collections.unmodifiableMap(m).entrySet();
-    }
-
-    @Override
-    public Set<Entry<String, String>> entrySet() {
-      return entries;
-    }
-
-    @Override
-    public String get(Object key) {
-      return m.get(key);
-    }
-
-    @Override
-    public boolean containsKey(Object key) {
-      return m.containsKey(key);
-    }
-
-    @Override
-    public int size() {
-      return m.size();
-    }
   }
 
   @Override
