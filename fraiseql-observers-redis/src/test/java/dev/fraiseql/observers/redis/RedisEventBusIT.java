@@ -20,7 +20,6 @@ import dev.fraiseql.observers.spi.SubscriptionSpec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,44 +31,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.params.XPendingParams;
 import redis.clients.jedis.params.XReadGroupParams;
 import redis.clients.jedis.resps.StreamEntry;
 import redis.clients.jedis.resps.StreamPendingEntry;
 
-class RedisEventBusIT {
+class RedisEventBusIT extends RedisScope {
   private static final Duration WAIT = Duration.ofSeconds(15);
-
-  private String prefix;
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-  private JedisPooled raw;
-
-  @BeforeEach
-  void setUp() {
-    prefix = RedisTestSupport.uniquePrefix();
-    raw = RedisTestSupport.raw();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    Collections.reverse(toClose);
-    for (AutoCloseable c : toClose) {
-      c.close();
-    }
-    RedisTestSupport.cleanup(prefix);
-    raw.close();
-  }
-
-  private RedisBackend backend(Map<String, Object> extra) {
-    RedisBackend b = RedisTestSupport.backend(prefix, extra);
-    toClose.add(b);
-    return b;
-  }
 
   private static SubscriptionSpec spec(String subject, String group, Duration ackWait, int maxInFlight) {
     return new SubscriptionSpec(subject, group, ackWait, maxInFlight, Settings.empty());

@@ -3,7 +3,6 @@ package dev.fraiseql.observers.redis;
 import static dev.fraiseql.observers.redis.RedisTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.fraiseql.observers.redis.internal.RedisBackend;
 import dev.fraiseql.observers.redis.internal.RedisEventBus;
 import dev.fraiseql.observers.spi.OutboundMessage;
 import dev.fraiseql.observers.spi.PublishAck;
@@ -21,10 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPooled;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.resps.StreamEntry;
 
@@ -33,31 +29,9 @@ import redis.clients.jedis.resps.StreamEntry;
  * rounds, the exact window, per-entry errors), several publisher threads, and completion of the
  * callers' futures off the publisher threads. Asserts what arrived in Redis, not only the acks.
  */
-class RedisPublisherIT {
-  private String prefix;
-  private final List<AutoCloseable> toClose = new ArrayList<>();
-  private JedisPooled raw;
-
-  @BeforeEach
-  void setUp() {
-    prefix = RedisTestSupport.uniquePrefix();
-    raw = RedisTestSupport.raw();
-  }
-
-  @AfterEach
-  void tearDown() throws Exception {
-    Collections.reverse(toClose);
-    for (AutoCloseable c : toClose) {
-      c.close();
-    }
-    RedisTestSupport.cleanup(prefix);
-    raw.close();
-  }
-
+class RedisPublisherIT extends RedisScope {
   private RedisEventBus bus(Map<String, Object> extra) {
-    RedisBackend b = RedisTestSupport.backend(prefix, extra);
-    toClose.add(b);
-    return (RedisEventBus) b.bus();
+    return (RedisEventBus) backend(extra).bus();
   }
 
   private static OutboundMessage message(String subject, String payload, String dedupId) {
