@@ -474,4 +474,49 @@ class DispatcherTest {
     assertThat(stuck.getCount()).as("the first attempt is still blocked").isEqualTo(1);
     stuck.countDown();
   }
+
+  @Test
+  void anAsyncDeliveredAnswerEndsOnTheAnsweringThreadAndAnythingElseGoesBackToTheExecutor() throws Exception {
+    // counts what the engine hands its executor after each answer; the answers are completed here,
+    // on the test thread, the way an HTTP client completes them on its own thread
+    AtomicInteger tasks = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    java.util.concurrent.BlockingQueue<CompletableFuture<ActionResult>> answers =
+        new java.util.concurrent.LinkedBlockingQueue<>();
+    try {
+      ObserverEngine engine = ObserverEngine.builder()
+          .config(ObserversConfig.builder()
+              .handler(handler("h", retry(2, BackoffStrategy.FIXED).initialDelay(Duration.ofMillis(50)).build()))
+              .build())
+          .action(scripted).executor(command -> {
+            tasks.incrementAndGet();
+            pool.execute(command);
+          }).build();
+      engines.add(engine);
+      scripted.behave("h", d -> {
+        CompletableFuture<ActionResult> f = new CompletableFuture<>();
+        answers.add(f);
+        return f;
+      });
+
+      engine.onCommit(userCreated());
+      CompletableFuture<ActionResult> first = answers.poll(10, TimeUnit.SECONDS);
+      assertThat(first).as("first attempt started").isNotNull();
+      tasks.set(0);
+      first.complete(ActionResult.retry("HTTP 503"));
+      CompletableFuture<ActionResult> second = answers.poll(10, TimeUnit.SECONDS);
+      assertThat(second).as("retry started").isNotNull();
+      // a retry is scheduled from the executor, never from the thread that answered: one task for
+      // the hop and one for the retry's dispatch
+      assertThat(tasks.get()).isEqualTo(2);
+      tasks.set(0);
+      second.complete(ActionResult.delivered("status=200"));
+      Await.until(Duration.ofSeconds(5), () -> engine.inFlight() == 0);
+      assertThat(scripted.attempts("h")).containsExactly(1, 2);
+      // the delivered end ran on the answering thread: nothing more went to the executor
+      assertThat(tasks.get()).isZero();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
 }

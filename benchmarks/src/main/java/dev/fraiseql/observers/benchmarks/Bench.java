@@ -126,6 +126,14 @@ final class Bench {
    * alternating which side goes first, and returns the median throughput of each side.
    */
   static Comparison compare(Options o, long n, Side ours, Side raw) throws Exception {
+    String only = System.getProperty("bench.only", "");
+    if (!only.isEmpty()) {
+      // profiling aid (-Dbench.only=ours|raw): the other side does nothing, so its rate and the ratio mean nothing
+      System.err.println("bench.only=" + only + ": only that side runs; ignore the ratios");
+      Side skip = count -> count;
+      ours = "ours".equals(only) ? ours : skip;
+      raw = "raw".equals(only) ? raw : skip;
+    }
     long warm = o.warmup(n);
     ours.prepare();
     check("warm-up (ours)", warm, ours.run(warm));

@@ -91,7 +91,10 @@ final class NatsCase implements BenchCase {
             ObservedEvent e = Payload.order(seq.incrementAndGet());
             byte[] body = e.toJson();
             window.acquire();
-            js.publishAsync(rawSubject, body, PublishOptions.builder().messageId(e.id().toString()).build())
+            // the same message ours sends: the event's headers and the de-duplication id
+            io.nats.client.impl.Headers h = new io.nats.client.impl.Headers();
+            dev.fraiseql.observers.spi.OutboundMessage.headersOf(e).forEach(h::add);
+            js.publishAsync(rawSubject, h, body, PublishOptions.builder().messageId(e.id() + ":" + rawSubject).build())
                 .whenComplete((PublishAck ack, Throwable err) -> {
                   window.release();
                   if (err == null && !ack.isDuplicate()) {
@@ -109,6 +112,7 @@ final class NatsCase implements BenchCase {
           throw new IllegalStateException("publishes failed: ours " + failed.sum() + ", raw " + rawFailed.sum());
         }
         Map<String, Object> notes = new LinkedHashMap<>();
+        notes.put("raw_message", "same payload, the event's headers and a Nats-Msg-Id, as ours");
         notes.put("window", WINDOW);
         notes.put("producers", CoreCase.PRODUCERS);
         notes.put("stream", stream);

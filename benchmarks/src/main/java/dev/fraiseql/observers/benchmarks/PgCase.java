@@ -60,6 +60,7 @@ final class PgCase implements BenchCase {
             + " total numeric NOT NULL, status text NOT NULL, items jsonb NOT NULL)");
         List<Row> rows = new ArrayList<>();
         rows.add(checkpoints(o, url, schema, admin));
+        rows.add(ledger(o, url, schema, admin));
         rows.add(record(o, url, schema, admin));
         rows.add(relay(o, url, schema, admin));
         return rows;
@@ -86,20 +87,8 @@ final class PgCase implements BenchCase {
         .handler("ledger", e -> eo.increment()).build();
         ObserverEngine least = ObserverEngine.builder().configToml(engineToml(url, schema, false))
             .handler("ledger", e -> alo.increment()).build()) {
-      Bench.Side ours = count -> {
-        long before = eo.sum();
-        Bench.drive(CoreCase.PRODUCERS, count, i -> once.onCommit(Payload.order(seq.incrementAndGet())));
-        long got = Bench.awaitCount(Bench.budget(count), () -> eo.sum() - before, count, "the handler (effectively-once)");
-        Bench.await(Duration.ofSeconds(60), () -> once.inFlight() == 0, "in-flight deliveries to end");
-        return got;
-      };
-      Bench.Side raw = count -> {
-        long before = alo.sum();
-        Bench.drive(CoreCase.PRODUCERS, count, i -> least.onCommit(Payload.order(seq.incrementAndGet())));
-        long got = Bench.awaitCount(Bench.budget(count), () -> alo.sum() - before, count, "the handler (at-least-once)");
-        Bench.await(Duration.ofSeconds(60), () -> least.inFlight() == 0, "in-flight deliveries to end");
-        return got;
-      };
+      Bench.Side ours = engineSide(once, eo, seq, "the handler (effectively-once)");
+      Bench.Side raw = engineSide(least, alo, seq, "the handler (at-least-once)");
       Bench.Comparison c = Bench.compare(o, n, ours, raw);
       Map<String, Object> notes = new LinkedHashMap<>();
       notes.put("raw_side", "the same engine and handler, at_least_once");
@@ -107,6 +96,63 @@ final class PgCase implements BenchCase {
       notes.put("producers", CoreCase.PRODUCERS);
       return Row.ratio("pg effectively-once", c.ours(), c.raw(), 0.5, c.sent(), c.oursReceived(), c.rawReceived(), notes);
     }
+  }
+
+  /**
+   * The case effectively-once is for (seed 001: "billing, ledger entries"): a Java handler that writes
+   * one ledger row per event to PostgreSQL (its own autocommit INSERT on a pooled connection), with
+   * {@code effectively_once} against at-least-once, same handler, same pool.
+   */
+  private Row ledger(Options o, String url, String schema, Connection admin) throws Exception {
+    long n = o.count(10_000, 100);
+    exec(admin, "CREATE TABLE " + schema + ".ledger (event_id uuid PRIMARY KEY, order_id uuid NOT NULL,"
+        + " total numeric NOT NULL, mode text NOT NULL)");
+    String insert = "INSERT INTO " + schema + ".ledger (event_id, order_id, total, mode) VALUES (?, ?, ?, ?)";
+    AtomicLong seq = new AtomicLong();
+    LongAdder eo = new LongAdder();
+    LongAdder alo = new LongAdder();
+    SimplePgPool pool = new SimplePgPool(PgUrl.parse(url), CoreCase.WORKERS, Duration.ofSeconds(10));
+    try (ObserverEngine once = ObserverEngine.builder().configToml(engineToml(url, schema, true))
+        .handler("ledger", e -> writeLedger(pool, insert, e, "effectively_once", eo)).build();
+        ObserverEngine least = ObserverEngine.builder().configToml(engineToml(url, schema, false))
+            .handler("ledger", e -> writeLedger(pool, insert, e, "at_least_once", alo)).build()) {
+      Bench.Side ours = engineSide(once, eo, seq, "the ledger handler (effectively-once)");
+      Bench.Side raw = engineSide(least, alo, seq, "the ledger handler (at-least-once)");
+      Bench.Comparison c = Bench.compare(o, n, ours, raw);
+      Map<String, Object> notes = new LinkedHashMap<>();
+      notes.put("handler", "one INSERT INTO ledger per event, autocommit, pool of " + CoreCase.WORKERS);
+      notes.put("raw_side", "the same engine and handler, at_least_once");
+      notes.put("ledger_rows_effectively_once", count(admin, schema + ".ledger WHERE mode = 'effectively_once'"));
+      notes.put("ledger_rows_at_least_once", count(admin, schema + ".ledger WHERE mode = 'at_least_once'"));
+      return Row.ratio("pg effectively-once (ledger)", c.ours(), c.raw(), 0.5, c.sent(), c.oursReceived(),
+          c.rawReceived(), notes);
+    } finally {
+      pool.close();
+    }
+  }
+
+  private static void writeLedger(javax.sql.DataSource pool, String insert, ObservedEvent e, String mode, LongAdder done)
+      throws SQLException {
+    Map<String, Object> row = e.newRow().orElseThrow();
+    try (Connection c = pool.getConnection(); PreparedStatement ps = c.prepareStatement(insert)) {
+      ps.setObject(1, e.id());
+      ps.setObject(2, java.util.UUID.fromString((String) row.get("id")));
+      ps.setBigDecimal(3, (java.math.BigDecimal) row.get("total"));
+      ps.setString(4, mode);
+      ps.executeUpdate();
+    }
+    done.increment();
+  }
+
+  /** One side: fresh order events through {@code engine}, timed until {@code handled} counted them all and nothing is in flight. */
+  private static Bench.Side engineSide(ObserverEngine engine, LongAdder handled, AtomicLong seq, String what) {
+    return count -> {
+      long before = handled.sum();
+      Bench.drive(CoreCase.PRODUCERS, count, i -> engine.onCommit(Payload.order(seq.incrementAndGet())));
+      long got = Bench.awaitCount(Bench.budget(count), () -> handled.sum() - before, count, what);
+      Bench.await(Duration.ofSeconds(60), () -> engine.inFlight() == 0, "in-flight deliveries to end");
+      return got;
+    };
   }
 
   private Row record(Options o, String url, String schema, Connection admin) throws Exception {

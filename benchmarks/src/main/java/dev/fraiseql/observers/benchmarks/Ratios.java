@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ForkJoinPool;
 
 /**
  * The ratio harness: for each case, runs our path (the real library path) and the raw client path in
@@ -135,10 +136,10 @@ public final class Ratios {
   }
 
   static void print(Report r, Options o, PrintStream out) {
-    String fmt = "| %-26s | %14s | %14s | %7s | %7s | %-4s |%n";
+    String fmt = "| %-30s | %14s | %14s | %7s | %7s | %-4s |%n";
     out.println();
     out.printf(fmt, "case", "ours (ops/s)", "raw (ops/s)", "ratio", "target", "ok?");
-    out.printf(fmt, "-".repeat(26), "-".repeat(14), "-".repeat(14), "-".repeat(7), "-".repeat(7), "-".repeat(4));
+    out.printf(fmt, "-".repeat(30), "-".repeat(14), "-".repeat(14), "-".repeat(7), "-".repeat(7), "-".repeat(4));
     for (Row row : r.rows()) {
       out.printf(fmt, row.name(), num(row.ours()), num(row.raw()), ratio(row.ratio()),
           Double.isNaN(row.target()) ? "-" : "≥ " + row.target(), row.ok() ? "yes" : "NO");
@@ -150,9 +151,10 @@ public final class Ratios {
     }
     r.skipped().forEach((k, v) -> out.printf("  %s: skipped (%s)%n", k, v));
     r.failures().forEach((k, v) -> out.printf("  %s: FAILED (%s)%n", k, v));
-    out.printf("  %s, scale %s, %d measured round%s per side (median), %d cores, max heap %d MB, Java %s%n",
+    out.printf("  %s, scale %s, %d measured round%s per side (median), %d cores, common pool parallelism %d, max heap %d MB, Java %s%n",
         o.smoke() ? "smoke mode" : "full mode", o.scale(), o.rounds(), o.rounds() == 1 ? "" : "s",
-        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory() >> 20,
+        Runtime.getRuntime().availableProcessors(), ForkJoinPool.getCommonPoolParallelism(),
+        Runtime.getRuntime().maxMemory() >> 20,
         System.getProperty("java.version"));
   }
 
@@ -174,6 +176,7 @@ public final class Ratios {
     root.put("rounds", o.rounds());
     ObjectNode machine = root.putObject("machine");
     machine.put("cores", Runtime.getRuntime().availableProcessors());
+    machine.put("common_pool_parallelism", ForkJoinPool.getCommonPoolParallelism());
     machine.put("max_heap_mb", Runtime.getRuntime().maxMemory() >> 20);
     machine.put("java", System.getProperty("java.version"));
     machine.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));

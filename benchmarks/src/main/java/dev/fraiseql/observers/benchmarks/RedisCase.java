@@ -28,6 +28,7 @@ import redis.clients.jedis.resps.ScanResult;
  * (each run starts from an empty stream).
  */
 final class RedisCase implements BenchCase {
+  private static final byte[] DEDUP = "dedup".getBytes(StandardCharsets.UTF_8);
   static final int BATCH = 100;
 
   @Override
@@ -105,8 +106,14 @@ final class RedisCase implements BenchCase {
                 Pipeline pipe = j.pipelined();
                 int inBatch = 0;
                 for (long i = me; i < count; i += CoreCase.PRODUCERS) {
-                  byte[] body = Payload.order(seq.incrementAndGet()).toJson();
-                  pipe.xadd(key, params, Map.of(field, body));
+                  // the same entry ours stores: payload, de-duplication id and the event's headers
+                  dev.fraiseql.observers.ObservedEvent e = Payload.order(seq.incrementAndGet());
+                  Map<byte[], byte[]> entry = new java.util.LinkedHashMap<>();
+                  entry.put(field, e.toJson());
+                  entry.put(DEDUP, (e.id() + ":" + rawKey).getBytes(StandardCharsets.UTF_8));
+                  dev.fraiseql.observers.spi.OutboundMessage.headersOf(e).forEach((k, v) ->
+                      entry.put(("h:" + k).getBytes(StandardCharsets.UTF_8), v.getBytes(StandardCharsets.UTF_8)));
+                  pipe.xadd(key, params, entry);
                   if (++inBatch == BATCH) {
                     pipe.sync();
                     inBatch = 0;
@@ -134,6 +141,7 @@ final class RedisCase implements BenchCase {
           throw new IllegalStateException("publishes failed: ours " + failed.sum());
         }
         Map<String, Object> notes = new LinkedHashMap<>();
+        notes.put("raw_entry", "same fields as ours: payload, dedup id, h:<header> per event header");
         notes.put("batch", BATCH);
         notes.put("producers", CoreCase.PRODUCERS);
         notes.put("ours_dedup", dedup ? "on (dedup_window_ms default: one Lua call per round, id check + XADD + id record per entry)" : "off (dedup_window_ms = 0, plain XADD)");

@@ -2,7 +2,9 @@ package dev.fraiseql.observers.benchmarks;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.spi.OutboundMessage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -25,10 +27,11 @@ import java.util.concurrent.atomic.LongAdder;
  * {@link HttpClient} (HTTP/1.1, like the action on plain http) posting the same event JSON to the same
  * receiver with the same number of requests in flight ({@code max_concurrency}, 16 by default). Both
  * sides build a fresh order event per request; ours serializes it inside the engine, raw calls
- * {@code toJson()}. The receiver counts the requests (and their bytes) each side sent.
+ * {@code toJson()} and sends the same headers. The receiver counts the requests (and their bytes) each side sent.
  */
 final class WebhookCase implements BenchCase {
   static final int CONCURRENCY = 16;
+  private static final String HANDLER = "order-webhook";
 
   @Override
   public String name() {
@@ -82,11 +85,37 @@ final class WebhookCase implements BenchCase {
     }
   }
 
+  /**
+   * One raw POST holding a window permit; a failed one is sent once more (the JDK server now and then
+   * closes a kept-alive connection under the client, which the engine's side retries too).
+   */
+  private static void rawPost(HttpClient client, URI uri, byte[] body, String eventId, String eventName, int tries,
+      Semaphore window, LongAdder failed) {
+    // the same request the webhook action sends: body and headers (a receiver needs the ids to de-duplicate)
+    HttpRequest req = HttpRequest.newBuilder(uri).header("Content-Type", "application/json")
+        .header("User-Agent", "fraiseql-observers-java/bench")
+        .header("Fraiseql-Delivery-Attempt", "1")
+        .header("Fraiseql-Delivery-Id", eventId + ":" + HANDLER)
+        .header(OutboundMessage.HEADER_EVENT_ID, eventId)
+        .header(OutboundMessage.HEADER_EVENT_NAME, eventName)
+        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
+    client.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
+      if (err == null && resp.statusCode() == 200) {
+        window.release();
+      } else if (tries > 1) {
+        rawPost(client, uri, body, eventId, eventName, tries - 1, window, failed);
+      } else {
+        failed.increment();
+        window.release();
+      }
+    });
+  }
+
   @Override
   public List<Row> run(Options o) throws Exception {
     long n = o.count(20_000, 200);
     try (Receiver rx = new Receiver()) {
-      String toml = "[observers]\nbackend = \"in-memory\"\n\n[[observers.handlers]]\nname = \"order-webhook\"\n"
+      String toml = "[observers]\nbackend = \"in-memory\"\n\n[[observers.handlers]]\nname = \"" + HANDLER + "\"\n"
           + "event = \"order.created\"\naction = \"webhook\"\nwebhook_url = \"" + rx.url("/ours") + "\"\n"
           + "max_concurrency = " + CONCURRENCY + "\n";
       HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
@@ -105,16 +134,10 @@ final class WebhookCase implements BenchCase {
         Bench.Side raw = count -> {
           long before = rx.raw.sum();
           Bench.drive(CoreCase.PRODUCERS, count, i -> {
-            byte[] body = Payload.order(seq.incrementAndGet()).toJson();
+            ObservedEvent e = Payload.order(seq.incrementAndGet());
+            byte[] body = e.toJson();
             window.acquire();
-            HttpRequest req = HttpRequest.newBuilder(rawUri).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build();
-            client.sendAsync(req, HttpResponse.BodyHandlers.discarding()).whenComplete((resp, err) -> {
-              window.release();
-              if (err != null || resp.statusCode() != 200) {
-                rawFailed.increment();
-              }
-            });
+            rawPost(client, rawUri, body, e.id().toString(), e.name(), 2, window, rawFailed);
           });
           long got = Bench.awaitCount(Bench.budget(count), () -> rx.raw.sum() - before, count, "the receiver (raw)");
           Bench.await(java.time.Duration.ofSeconds(30), () -> window.availablePermits() == CONCURRENCY, "raw responses");
@@ -126,6 +149,7 @@ final class WebhookCase implements BenchCase {
         }
         Map<String, Object> notes = new LinkedHashMap<>();
         notes.put("concurrency", CONCURRENCY);
+        notes.put("raw_request", "same body and headers as ours (ids, attempt, event name, user agent)");
         notes.put("producers", CoreCase.PRODUCERS);
         notes.put("avg_body_bytes", rx.bytes.sum() / Math.max(1, rx.ours.sum() + rx.raw.sum()));
         return List.of(Row.ratio("webhook", c.ours(), c.raw(), 0.85, c.sent(), c.oursReceived(), c.rawReceived(), notes));

@@ -410,6 +410,20 @@ class WebhookActionIT {
   }
 
   @Test
+  void aBodyOverTheDrainLimitIsAbandonedAndTheStatusStillDecides() throws Exception {
+    // 2 MiB: past the 1 MiB we drain for connection reuse; reading stops, the 503 is still judged retryable
+    receiver.answer(Response.of(503, "y".repeat(2 << 20)));
+    Action a = create(map("url", receiver.uri("/huge").toString(), "response_excerpt_bytes", 16L));
+    ActionResult r = run(a, userCreated(), 1);
+    assertThat(r.isDelivered()).isFalse();
+    assertThat(r.detail()).isEqualTo("HTTP 503: " + "y".repeat(16) + "…");
+    assertThat(r).isInstanceOf(ActionResult.Retry.class);
+    // a fresh connection serves the next attempt
+    assertThat(run(a, userCreated(), 2).isDelivered()).isTrue();
+    assertThat(receiver.requests()).hasSize(2);
+  }
+
+  @Test
   void concurrencyPerEndpointIsBounded() throws Exception {
     receiver.otherwise(Response.of(200).after(Duration.ofMillis(200)));
     Action a = create(map("url", receiver.uri("/c").toString(), "max_concurrency", 2L));

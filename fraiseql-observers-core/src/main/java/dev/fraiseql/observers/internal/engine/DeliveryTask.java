@@ -190,7 +190,14 @@ final class DeliveryTask implements Runnable {
         ActionResult res = ex != null ? Attempts.fromThrowable(ex)
             : r != null ? r : ActionResult.failed("action returned no result (a bug in the action)");
         long elapsed = System.nanoTime() - t0;
-        rt.safeExecutor.execute(() -> onResult(n, startedMillis, elapsed, res, claimed));
+        if (res.isDelivered() && !claimed && waiter == null && rt.listeners.isEmpty()) {
+          // the common end runs nothing that could block (no listener, no idempotency record, no
+          // retry, no dead letter, nobody's callback): end it on the thread that answered, which
+          // saves a hand-off (a wake-up and a park) per delivery
+          onResult(n, startedMillis, elapsed, res, false);
+        } else {
+          rt.safeExecutor.execute(() -> onResult(n, startedMillis, elapsed, res, claimed));
+        }
       }
     });
   }

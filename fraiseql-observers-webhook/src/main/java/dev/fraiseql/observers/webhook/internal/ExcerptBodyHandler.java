@@ -1,93 +1,85 @@
 package dev.fraiseql.observers.webhook.internal;
 
 import java.io.ByteArrayOutputStream;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Flow;
+import java.util.Optional;
+import java.util.function.Consumer;
 
 /**
- * Keeps at most {@code limit} bytes of a response body (the excerpt recorded with the attempt) and
- * discards the rest. The rest is drained, so the connection can be reused, up to
- * {@link #DRAIN_LIMIT} bytes; beyond that the body is abandoned (and the connection closed), so a
- * receiver cannot make us read forever. A body that breaks off mid-way yields what arrived.
+ * One attempt's response: its status and headers as soon as they arrive, and at most {@code limit}
+ * bytes of its body (the excerpt recorded with the attempt); the rest is discarded. The rest is
+ * drained, so the connection can be reused, up to {@link #DRAIN_LIMIT} bytes; beyond that reading
+ * stops (the client then closes the connection), so a receiver cannot make us read forever. A body
+ * that breaks off mid-way yields what arrived: the status already decides the outcome.
+ *
+ * <p>Built on {@link HttpResponse.BodySubscribers#ofByteArrayConsumer}, one of the client's own
+ * subscribers, rather than a custom {@code BodySubscriber}: the client completes the response of
+ * its own subscribers where the body ends, while a custom one costs every response an extra hand-off
+ * to another thread.
  */
-final class ExcerptBodyHandler implements HttpResponse.BodyHandler<ExcerptBodyHandler.Excerpt> {
+final class ExcerptBodyHandler implements HttpResponse.BodyHandler<Void>, Consumer<Optional<byte[]>> {
   static final long DRAIN_LIMIT = 1L << 20;
+
+  /** Thrown into the client to stop reading a body past {@link #DRAIN_LIMIT}; never leaves this package. */
+  static final class Abandoned extends RuntimeException {
+    Abandoned() {
+      super("response body over " + DRAIN_LIMIT + " bytes: abandoned", null, false, false);
+    }
+  }
 
   /** The first bytes of a body and whether there was more. */
   record Excerpt(byte[] bytes, boolean truncated) {}
 
   private final int limit;
+  private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
+  private volatile HttpResponse.ResponseInfo info;
+  private long seen;
 
   ExcerptBodyHandler(int limit) {
     this.limit = limit;
   }
 
   @Override
-  public HttpResponse.BodySubscriber<Excerpt> apply(HttpResponse.ResponseInfo info) {
-    return new Sub(limit);
+  public HttpResponse.BodySubscriber<Void> apply(HttpResponse.ResponseInfo responseInfo) {
+    this.info = responseInfo;
+    return HttpResponse.BodySubscribers.ofByteArrayConsumer(this);
   }
 
-  private static final class Sub implements HttpResponse.BodySubscriber<Excerpt> {
-    private final int limit;
-    private final ByteArrayOutputStream kept = new ByteArrayOutputStream();
-    private final CompletableFuture<Excerpt> result = new CompletableFuture<>();
-    private long seen;
-    private Flow.Subscription subscription;
-
-    Sub(int limit) {
-      this.limit = limit;
+  @Override
+  public void accept(Optional<byte[]> chunk) {
+    if (chunk.isEmpty()) {
+      return;
     }
-
-    @Override
-    public CompletionStage<Excerpt> getBody() {
-      return result;
-    }
-
-    @Override
-    public void onSubscribe(Flow.Subscription s) {
-      subscription = s;
-      s.request(1);
-    }
-
-    @Override
-    public void onNext(List<ByteBuffer> items) {
-      if (result.isDone()) {
-        return;
+    byte[] b = chunk.get();
+    synchronized (kept) {
+      int room = limit - kept.size();
+      if (room > 0) {
+        kept.write(b, 0, Math.min(room, b.length));
       }
-      for (ByteBuffer b : items) {
-        int n = b.remaining();
-        int room = limit - kept.size();
-        if (room > 0) {
-          byte[] chunk = new byte[Math.min(room, n)];
-          b.get(chunk);
-          kept.write(chunk, 0, chunk.length);
-        }
-        seen += n;
-      }
+      seen += b.length;
       if (seen > DRAIN_LIMIT) {
-        subscription.cancel();
-        finish();
-      } else {
-        subscription.request(1);
+        throw new Abandoned();
       }
     }
+  }
 
-    @Override
-    public void onError(Throwable t) {
-      finish();
-    }
+  /** The status line and headers, once they arrived (empty when the exchange failed before them). */
+  Optional<HttpResponse.ResponseInfo> info() {
+    return Optional.ofNullable(info);
+  }
 
-    @Override
-    public void onComplete() {
-      finish();
-    }
+  int status() {
+    return info.statusCode();
+  }
 
-    private void finish() {
-      result.complete(new Excerpt(kept.toByteArray(), seen > kept.size()));
+  HttpHeaders headers() {
+    return info.headers();
+  }
+
+  Excerpt excerpt() {
+    synchronized (kept) {
+      return new Excerpt(kept.toByteArray(), seen > kept.size());
     }
   }
 }

@@ -19,11 +19,9 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 final class HttpEndpoint implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
-  private static final AtomicInteger CLIENTS = new AtomicInteger();
 
   private final String handler;
   private final URI uri;
@@ -50,7 +47,6 @@ final class HttpEndpoint implements AutoCloseable {
   private final EgressPolicy egress;
   private final Scrubber scrubber;
   private final Clock clock;
-  private final ExecutorService executor;
   private final HttpClient client;
   private final EndpointLimiter limiter;
   /** HTTP/2 over TLS (negotiated, falls back to 1.1); plain http stays HTTP/1.1 (no h2c upgrade). */
@@ -69,21 +65,31 @@ final class HttpEndpoint implements AutoCloseable {
     this.egress = egress;
     this.scrubber = scrubber;
     this.clock = clock;
-    int n = CLIENTS.incrementAndGet();
-    ThreadFactory threads = r -> {
-      Thread t = new Thread(r, "fraiseql-webhook-" + n);
-      t.setDaemon(true);
-      return t;
-    };
-    this.executor = Executors.newCachedThreadPool(threads);
+    warnIfThreadPerRequest();
     Duration connectTimeout = requestTimeout.compareTo(Duration.ofSeconds(10)) < 0 ? requestTimeout : Duration.ofSeconds(10);
     this.client = HttpClient.newBuilder()
         .followRedirects(HttpClient.Redirect.NEVER)
         .connectTimeout(connectTimeout)
-        .executor(executor)
         .build();
     this.http2 = "https".equalsIgnoreCase(uri.getScheme());
-    this.limiter = new EndpointLimiter(maxConcurrency, maxQueued, executor);
+    this.limiter = new EndpointLimiter(maxConcurrency, maxQueued);
+  }
+
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+  /**
+   * java.net.http hands every response of {@code sendAsync} to CompletableFuture's default pool;
+   * when the common pool has fewer than 2 threads (a host with 1 or 2 CPUs) that "pool" starts a new
+   * thread per response, which costs more than the request itself on loopback. Said once per JVM.
+   */
+  private static void warnIfThreadPerRequest() {
+    if (ForkJoinPool.getCommonPoolParallelism() < 2 && WARNED.compareAndSet(false, true)) {
+      LOG.info("[observer] webhook: the common ForkJoinPool has parallelism {} ({} CPUs), so java.net.http "
+          + "starts a new thread for every response; start the JVM with "
+          + "-Djava.util.concurrent.ForkJoinPool.common.parallelism=2 (or more) for several times the "
+          + "webhook throughput", ForkJoinPool.getCommonPoolParallelism(),
+          Runtime.getRuntime().availableProcessors());
+    }
   }
 
   /** The redacted URL, for logs. */
@@ -148,37 +154,43 @@ final class HttpEndpoint implements AutoCloseable {
       return;
     }
     long started = System.nanoTime();
-    CompletableFuture<HttpResponse<ExcerptBodyHandler.Excerpt>> sent;
+    ExcerptBodyHandler response = new ExcerptBodyHandler(excerptBytes);
+    CompletableFuture<HttpResponse<Void>> sent;
     try {
-      sent = client.sendAsync(request, new ExcerptBodyHandler(excerptBytes));
+      sent = client.sendAsync(request, response);
     } catch (RuntimeException e) {
       limiter.release();
       result.complete(ActionResult.retry("cannot send: " + e.getClass().getSimpleName()));
       return;
     }
-    sent.whenComplete((response, error) -> {
-      limiter.release();
-      ActionResult r;
+    sent.whenComplete((ignored, error) -> {
       try {
-        r = error != null ? judge(error) : judge(response);
-      } catch (RuntimeException e) {
-        r = ActionResult.retry("unexpected " + e.getClass().getSimpleName());
+        ActionResult r;
+        try {
+          // the status decides; a body that broke off or ran over the drain limit after it does not
+          r = error != null && response.info().isEmpty() ? judge(error) : judge(response);
+        } catch (RuntimeException e) {
+          r = ActionResult.retry("unexpected " + e.getClass().getSimpleName());
+        }
+        if (LOG.isTraceEnabled()) {
+          // TRACE: the engine already logs each outcome at DEBUG in the seeds' shape; this adds the HTTP view.
+          LOG.trace("[observer] {}: {} {} → {} in {}ms", handler, method, redacted, r,
+              TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        }
+        result.complete(r);
+      } finally {
+        // after this response's outcome: the next queued request starts on this thread (no hand-off)
+        limiter.release();
       }
-      if (LOG.isTraceEnabled()) {
-        // TRACE: the engine already logs each outcome at DEBUG in the seeds' shape; this adds the HTTP view.
-        LOG.trace("[observer] {}: {} {} → {} in {}ms", handler, method, redacted, r,
-            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-      }
-      result.complete(r);
     });
   }
 
-  private ActionResult judge(HttpResponse<ExcerptBodyHandler.Excerpt> response) {
-    int status = response.statusCode();
+  private ActionResult judge(ExcerptBodyHandler response) {
+    int status = response.status();
     if (status >= 200 && status < 300) {
       return ActionResult.delivered("status=" + status);
     }
-    String excerpt = excerpt(response.body());
+    String excerpt = excerpt(response.excerpt());
     String detail = "HTTP " + status + (excerpt.isEmpty() ? "" : ": " + excerpt);
     if (status >= 300 && status < 400) {
       String location = response.headers().firstValue("Location").map(UrlRedaction::redact).orElse("none");
@@ -244,14 +256,14 @@ final class HttpEndpoint implements AutoCloseable {
 
   @Override
   public void close() {
-    executor.shutdown();
+    // JDK 21+: stop taking requests and end the client's threads once the last response is in (on
+    // JDK 17 there is no such call; the client's threads end when it is no longer reachable)
     try {
-      if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      executor.shutdownNow();
-      Thread.currentThread().interrupt();
+      HttpClient.class.getMethod("shutdown").invoke(client);
+    } catch (NoSuchMethodException e) {
+      // JDK 17
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      LOG.debug("[observer] {}: closing the HTTP client: {}", handler, e.toString());
     }
   }
 }
