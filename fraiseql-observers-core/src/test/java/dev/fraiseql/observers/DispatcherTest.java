@@ -418,18 +418,60 @@ class DispatcherTest {
         .handler(handler("slow", retry(1, BackoffStrategy.FIXED).attemptTimeout(Duration.ofMinutes(5)).build())).build());
     ObservedEvent template = userCreated();
     int maxSeen = 0;
-    for (int i = 0; i < 1_000_000; i++) {
-      engine.onCommit(template.toBuilder().id(null).build());
-      if ((i & 1023) == 0) {
-        maxSeen = Math.max(maxSeen, engine.inFlight());
+    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stderr = System.err;
+    System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      for (int i = 0; i < 1_000_000; i++) {
+        engine.onCommit(template.toBuilder().id(null).build());
+        if ((i & 1023) == 0) {
+          maxSeen = Math.max(maxSeen, engine.inFlight());
+        }
       }
+      // the overload is logged as a few lines whose counts add up to every one of the 999,000 dead
+      // letters (the sweeper reports the tail of the burst within a second or so), not a line each
+      Await.until(Duration.ofSeconds(10), () -> overloadLines(err).total == 999_000,
+          () -> "overload log lines accounting for 999,000 dead letters, got " + overloadLines(err).total);
+    } finally {
+      System.setErr(stderr);
     }
+    assertThat(overloadLines(err).lines).as("WARN lines about overload dead letters").isBetween(1, 60);
     assertThat(maxSeen).isLessThanOrEqualTo(1_000);
     assertThat(engine.inFlight()).isEqualTo(1_000);
     assertThat(engine.deadLetters().count()).as("dead letters kept in memory are bounded too").isEqualTo(1_000);
     assertThat(held).hasSize(1_000);
     held.forEach(f -> f.complete(ActionResult.delivered()));
     Await.until(Duration.ofSeconds(20), () -> engine.inFlight() == 0);
+  }
+
+  private record OverloadLines(int lines, long total) {}
+
+  /** The WARN lines about overload dead letters in captured output, and how many dead letters they account for. */
+  private static OverloadLines overloadLines(java.io.ByteArrayOutputStream err) {
+    java.util.regex.Pattern more = java.util.regex.Pattern.compile("; (\\d+) more were dead-lettered for overload");
+    java.util.regex.Pattern tail = java.util.regex.Pattern.compile("\\] (\\d+) more deliveries were dead-lettered because");
+    int lines = 0;
+    long total = 0;
+    for (String line : err.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+      if (!line.contains("WARN")) {
+        continue;
+      }
+      if (line.contains("slow: dead-lettered event") && line.contains("(overloaded: ")) {
+        lines++;
+        total++;
+        java.util.regex.Matcher m = more.matcher(line);
+        if (m.find()) {
+          total += Long.parseLong(m.group(1));
+        }
+      } else {
+        java.util.regex.Matcher m = tail.matcher(line);
+        if (m.find()) {
+          lines++;
+          total += Long.parseLong(m.group(1));
+        }
+      }
+    }
+    return new OverloadLines(lines, total);
   }
 
   @Test

@@ -186,7 +186,8 @@ class RedisEventBusIT extends RedisScope {
     toClose.add(sub);
     bus.publish(new OutboundMessage("retry", "x".getBytes(StandardCharsets.UTF_8), Map.of(), "r1"))
         .toCompletableFuture().get(10, TimeUnit.SECONDS);
-    assertThat(await(WAIT, () -> counts.size() == 3)).isTrue();
+    // the handler records pendingCounts after counts (an XPENDING round trip later): wait for both
+    assertThat(await(WAIT, () -> counts.size() == 3 && pendingCounts.size() == 3)).isTrue();
     assertThat(counts).containsExactly(1, 2, 3);
     assertThat(pendingCounts).containsExactly(1, 2, 3); // Redis' PEL agrees with deliveryCount
     assertThat(await(WAIT, () -> raw.xpending(key, "g").getTotal() == 0)).isTrue();

@@ -217,7 +217,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
             + ", overflow_policy=" + policy.configName() + ")";
         for (Object s : slots) {
           if (s instanceof DeliveryTask) {
-            ((DeliveryTask) s).deadLetter(reason);
+            ((DeliveryTask) s).deadLetterOverloaded(reason);
           }
         }
         return;

@@ -286,8 +286,20 @@ final class DeliveryTask implements Runnable {
     }
   }
 
-  /** Dead-letters it now (budget spent, permanent failure, overload or shutdown), unless it already ended. */
+  /** Dead-letters it now (budget spent, permanent failure or shutdown), unless it already ended. */
   void deadLetter(String reason) {
+    deadLetter(reason, false);
+  }
+
+  /**
+   * Dead-letters it because the engine had no room for it. Stored like any other; its WARN line is
+   * thinned by {@link OverloadLog} so that an overload does not also flood the log.
+   */
+  void deadLetterOverloaded(String reason) {
+    deadLetter(reason, true);
+  }
+
+  private void deadLetter(String reason, boolean overload) {
     if (!ENDED.compareAndSet(this, 0, 1)) {
       return;
     }
@@ -302,7 +314,14 @@ final class DeliveryTask implements Runnable {
     DeadLetter letter = new DeadLetter(Uuid7.next().toString(), event, handler.name(), handler.subject(), reason,
         history, rt.clock.instant());
     try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-      rt.log().warn("[observer] {}: dead-lettered event {} ({}){}", handler.name(), event.id(), reason, Runtime.req(event));
+      long heldBack = overload ? rt.overloadLog.admit(System.nanoTime()) : 0;
+      if (heldBack < 0) {
+        rt.log().debug("[observer] {}: dead-lettered event {} ({}){}", handler.name(), event.id(), reason, Runtime.req(event));
+      } else {
+        rt.log().warn("[observer] {}: dead-lettered event {} ({}){}{}", handler.name(), event.id(), reason, Runtime.req(event),
+            heldBack == 0 ? "" : "; " + heldBack + " more were dead-lettered for overload since the last such line "
+                + "(each is in the dead-letter store; lines per event at DEBUG)");
+      }
     }
     rt.storeDeadLetter(letter);
     complete(new DeliveryOutcome(handler.name(), DeliveryOutcome.Status.DEAD_LETTERED, history.size(), reason, elapsed()));

@@ -35,6 +35,8 @@ final class Runtime {
   final Duration claimTtl;
   final AtomicLong completedWhileClosing = new AtomicLong();
   final TaskSet tasks = new TaskSet();
+  /** Thins the WARN lines of overload dead letters (one per second, with a count). */
+  final OverloadLog overloadLog = new OverloadLog(System.nanoTime());
   final InMemoryDeadLetterStore fallbackDeadLetters = new InMemoryDeadLetterStore(10_000);
   volatile boolean closing;
   /** Set while close() dead-letters what did not finish in time. */
@@ -76,6 +78,11 @@ final class Runtime {
   /** Settles every attempt that is past its timeout. */
   void sweepTimeouts() {
     tasks.expireOverdue(clock.millis());
+    long held = overloadLog.flush(System.nanoTime());
+    if (held > 0) {
+      LOG.warn("[observer] {} more deliveries were dead-lettered because the engine was overloaded (max_in_flight "
+          + "reached) since the last such line; each is in the dead-letter store (lines per event at DEBUG)", held);
+    }
   }
 
   /**
