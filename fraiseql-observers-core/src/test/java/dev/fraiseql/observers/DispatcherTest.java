@@ -444,6 +444,36 @@ class DispatcherTest {
     Await.until(Duration.ofSeconds(20), () -> engine.inFlight() == 0);
   }
 
+  @Test
+  void attemptRecordsCarryWallClockStartsAndMeasuredDurationsWithTheSystemClock() {
+    // engine time is System.nanoTime() with the system clock: the records' start times are still wall
+    // clock, and a 30 ms attempt lasts about 30 ms
+    scripted.behave("h", d -> {
+      try {
+        Thread.sleep(30);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      return CompletableFuture.completedFuture(ActionResult.retry("HTTP 503"));
+    });
+    java.time.Instant before = java.time.Instant.now();
+    ObserverEngine engine = realEngine(ObserversConfig.builder()
+        .handler(handler("h", retry(2, BackoffStrategy.FIXED).initialDelay(Duration.ofMillis(50)).build())).build());
+    DeliveryOutcome o = engine.onCommit(userCreated()).completion().toCompletableFuture().join().get(0);
+    java.time.Instant after = java.time.Instant.now();
+    assertThat(o.status()).isEqualTo(DeliveryOutcome.Status.DEAD_LETTERED);
+    assertThat(o.elapsed()).isBetween(Duration.ofMillis(105), Duration.between(before, after).plusMillis(5));
+    DeadLetter letter = engine.deadLetters().list().get(0);
+    assertThat(letter.attempts()).hasSize(2);
+    for (dev.fraiseql.observers.spi.AttemptRecord a : letter.attempts()) {
+      assertThat(a.startedAt()).isBetween(before.minusMillis(5), after);
+      assertThat(a.elapsed()).isBetween(Duration.ofMillis(29), Duration.ofSeconds(5));
+    }
+    assertThat(Duration.between(letter.attempts().get(0).startedAt(), letter.attempts().get(1).startedAt()))
+        .as("the second attempt starts after the first one's 30 ms and the 50 ms backoff")
+        .isGreaterThanOrEqualTo(Duration.ofMillis(75));
+  }
+
   private record OverloadLines(int lines, long total) {}
 
   /** The WARN lines about overload dead letters in captured output, and how many dead letters they account for. */
@@ -522,6 +552,7 @@ class DispatcherTest {
     // counts what the engine hands its executor after each answer; the answers are completed here,
     // on the test thread, the way an HTTP client completes them on its own thread
     AtomicInteger tasks = new AtomicInteger();
+    java.util.concurrent.Semaphore ran = new java.util.concurrent.Semaphore(0);
     ExecutorService pool = Executors.newFixedThreadPool(2);
     java.util.concurrent.BlockingQueue<CompletableFuture<ActionResult>> answers =
         new java.util.concurrent.LinkedBlockingQueue<>();
@@ -532,7 +563,10 @@ class DispatcherTest {
               .build())
           .action(scripted).executor(command -> {
             tasks.incrementAndGet();
-            pool.execute(command);
+            pool.execute(() -> {
+              command.run();
+              ran.release();
+            });
           }).build();
       engines.add(engine);
       scripted.behave("h", d -> {
@@ -544,10 +578,14 @@ class DispatcherTest {
       engine.onCommit(userCreated());
       CompletableFuture<ActionResult> first = answers.poll(10, TimeUnit.SECONDS);
       assertThat(first).as("first attempt started").isNotNull();
+      // answer only once the attempt's task has returned (it is then waiting on the future; an answer
+      // already there when it looks is settled on the worker, which is not what this test is about)
+      assertThat(ran.tryAcquire(10, TimeUnit.SECONDS)).isTrue();
       tasks.set(0);
       first.complete(ActionResult.retry("HTTP 503"));
       CompletableFuture<ActionResult> second = answers.poll(10, TimeUnit.SECONDS);
       assertThat(second).as("retry started").isNotNull();
+      assertThat(ran.tryAcquire(2, 10, TimeUnit.SECONDS)).as("the hop and the retry's task returned").isTrue();
       // a retry is scheduled from the executor, never from the thread that answered: one task for
       // the hop and one for the retry's dispatch
       assertThat(tasks.get()).isEqualTo(2);

@@ -48,16 +48,17 @@ final class DeliveryTask implements Runnable {
   private final Runtime rt;
   final HandlerRuntime handler;
   final ObservedEvent event;
-  private final long startNanos = System.nanoTime();
+  /** When it was dispatched, in engine time ({@link Runtime#nanos()}). */
+  private final long startNanos;
   /** 1 once an end state (delivered, duplicate, dead-lettered) has won. */
   private volatile int ended;
   /** The number of the attempt running now, 0 between attempts: whoever CASes it to 0 settles that attempt. */
   private volatile int live;
   /**
-   * When the running attempt times out (engine clock millis), and whether it holds an idempotency
+   * When the running attempt times out (engine time, {@link Runtime#nanos()}), and whether it holds an idempotency
    * claim (released if it times out): plain fields, written before {@link #live} and read after it.
    */
-  private long liveDeadlineMillis;
+  private long liveDeadlineNanos;
   private boolean liveClaimed;
   private volatile int attempt;
   private volatile ScheduledFuture<?> pendingRetry;
@@ -75,6 +76,7 @@ final class DeliveryTask implements Runnable {
     this.rt = rt;
     this.handler = handler;
     this.event = event;
+    this.startNanos = rt.nanos();
   }
 
   /** Tracks it and queues the first attempt on the executor. */
@@ -104,9 +106,10 @@ final class DeliveryTask implements Runnable {
     if (rt.effectivelyOnce && !handler.action().recordsIdempotencyItself()) {
       rt.idempotency.claim(event.id().toString(), handler.name(), rt.claimTtl).whenCompleteAsync((claim, ex) -> {
         if (ex != null) {
-          onResult(n, rt.clock.millis(), 0, ActionResult.retry("idempotency store unavailable: " + Attempts.fromThrowable(ex).detail()), false);
+          long now = rt.nanos();
+          onResult(n, now, now, ActionResult.retry("idempotency store unavailable: " + Attempts.fromThrowable(ex).detail()), false);
         } else if (claim == IdempotencyStore.Claim.DONE) {
-          finish(DeliveryOutcome.Status.DUPLICATE, n - 1, "already delivered (effectively_once)");
+          finish(DeliveryOutcome.Status.DUPLICATE, n - 1, "already delivered (effectively_once)", rt.nanos());
         } else if (claim == IdempotencyStore.Claim.BUSY) {
           waitForOtherHolder(n);
         } else {
@@ -138,8 +141,7 @@ final class DeliveryTask implements Runnable {
 
   @SuppressWarnings("unchecked")
   private void execute(int n, boolean claimed) {
-    long startedMillis = rt.clock.millis();
-    long t0 = System.nanoTime();
+    long t0 = rt.nanos();
     if (rt.log().isDebugEnabled() || !rt.listeners.isEmpty()) {
       try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
         if (rt.log().isDebugEnabled()) {
@@ -152,7 +154,7 @@ final class DeliveryTask implements Runnable {
     Delivery delivery = new Delivery(event, handler.name(), n);
     // The attempt timeout: no timer per attempt; the engine's sweeper settles overdue attempts
     // (see expireIfOverdue), even while a blocking handler still holds its thread.
-    liveDeadlineMillis = startedMillis + handler.retry().attemptTimeout().toMillis();
+    liveDeadlineNanos = t0 + Runtime.timeoutNanos(handler.retry().attemptTimeout());
     liveClaimed = claimed;
     live = n;
     if (handler.action() instanceof SyncAction) {
@@ -162,7 +164,7 @@ final class DeliveryTask implements Runnable {
       } catch (Throwable t) {
         r = Attempts.fromThrowable(t);
       }
-      settleHere(n, startedMillis, t0, r, claimed);
+      settleHere(n, t0, r, claimed);
       return;
     }
     CompletionStage<ActionResult> stage;
@@ -182,37 +184,39 @@ final class DeliveryTask implements Runnable {
       } catch (RuntimeException ex) {
         r = Attempts.fromThrowable(ex);
       }
-      settleHere(n, startedMillis, t0, r, claimed);
+      settleHere(n, t0, r, claimed);
       return;
     }
     stage.whenComplete((r, ex) -> {
       if (LIVE.compareAndSet(this, n, 0)) {
         ActionResult res = ex != null ? Attempts.fromThrowable(ex)
             : r != null ? r : ActionResult.failed("action returned no result (a bug in the action)");
-        long elapsed = System.nanoTime() - t0;
+        long end = rt.nanos();
         if (res.isDelivered() && !claimed && waiter == null && rt.listeners.isEmpty()) {
           // the common end runs nothing that could block (no listener, no idempotency record, no
           // retry, no dead letter, nobody's callback): end it on the thread that answered, which
           // saves a hand-off (a wake-up and a park) per delivery
-          onResult(n, startedMillis, elapsed, res, false);
+          onResult(n, t0, end, res, false);
         } else {
-          rt.safeExecutor.execute(() -> onResult(n, startedMillis, elapsed, res, claimed));
+          rt.safeExecutor.execute(() -> onResult(n, t0, end, res, claimed));
         }
       }
     });
   }
 
   /** Settles attempt {@code n} on this thread, unless the sweeper already timed it out. */
-  private void settleHere(int n, long startedMillis, long t0, ActionResult r, boolean claimed) {
+  private void settleHere(int n, long t0, ActionResult r, boolean claimed) {
     if (LIVE.compareAndSet(this, n, 0)) {
-      onResult(n, startedMillis, System.nanoTime() - t0,
+      onResult(n, t0, rt.nanos(),
           r != null ? r : ActionResult.failed("action returned no result (a bug in the action)"), claimed);
     }
   }
 
-  private void onResult(int n, long startedMillis, long elapsedNanos, ActionResult r, boolean claimed) {
+  /** Attempt {@code n}, started at {@code t0} and answered at {@code end} (engine time), gave {@code r}. */
+  private void onResult(int n, long t0, long end, ActionResult r, boolean claimed) {
+    long elapsedNanos = end - t0;
     if (!r.isDelivered()) {
-      AttemptRecord rec = new AttemptRecord(n, Instant.ofEpochMilli(startedMillis), Duration.ofNanos(elapsedNanos), r.toString());
+      AttemptRecord rec = new AttemptRecord(n, Instant.ofEpochMilli(rt.wallMillisAt(t0)), Duration.ofNanos(elapsedNanos), r.toString());
       synchronized (this) {
         if (failures == null) {
           failures = new ArrayList<>(4);
@@ -241,7 +245,7 @@ final class DeliveryTask implements Runnable {
               r.detail().isEmpty() ? "" : " (" + r.detail() + ")", Runtime.req(event));
         }
       }
-      finish(DeliveryOutcome.Status.DELIVERED, n, r.detail());
+      finish(DeliveryOutcome.Status.DELIVERED, n, r.detail(), end);
       return;
     }
     if (claimed) {
@@ -267,22 +271,21 @@ final class DeliveryTask implements Runnable {
   }
 
   /** Whether an attempt is running past its deadline (a cheap pre-check for the sweeper). */
-  boolean isOverdue(long nowMillis) {
-    return live != 0 && nowMillis >= liveDeadlineMillis;
+  boolean isOverdue(long nowNanos) {
+    return live != 0 && nowNanos - liveDeadlineNanos >= 0;
   }
 
   /**
    * Called by the engine's sweeper: settles the running attempt as a retryable timeout once it is
    * past {@code timeout_ms}. A result arriving later is ignored (the attempt already counted).
    */
-  void expireIfOverdue(long nowMillis) {
+  void expireIfOverdue(long nowNanos) {
     int n = live; // read first: execute() writes the deadline and the claim flag before it
     boolean claimed = liveClaimed;
-    if (n != 0 && nowMillis >= liveDeadlineMillis && LIVE.compareAndSet(this, n, 0)) {
-      long timeoutMillis = handler.retry().attemptTimeout().toMillis();
-      long startedMillis = liveDeadlineMillis - timeoutMillis;
-      ActionResult r = ActionResult.retry("timed out after " + timeoutMillis + "ms");
-      rt.safeExecutor.execute(() -> onResult(n, startedMillis, (nowMillis - startedMillis) * 1_000_000, r, claimed));
+    if (n != 0 && nowNanos - liveDeadlineNanos >= 0 && LIVE.compareAndSet(this, n, 0)) {
+      long t0 = liveDeadlineNanos - Runtime.timeoutNanos(handler.retry().attemptTimeout());
+      ActionResult r = ActionResult.retry("timed out after " + handler.retry().attemptTimeout().toMillis() + "ms");
+      rt.safeExecutor.execute(() -> onResult(n, t0, nowNanos, r, claimed));
     }
   }
 
@@ -324,10 +327,11 @@ final class DeliveryTask implements Runnable {
       }
     }
     rt.storeDeadLetter(letter);
-    complete(new DeliveryOutcome(handler.name(), DeliveryOutcome.Status.DEAD_LETTERED, history.size(), reason, elapsed()));
+    complete(new DeliveryOutcome(handler.name(), DeliveryOutcome.Status.DEAD_LETTERED, history.size(), reason,
+        elapsedAt(rt.nanos())));
   }
 
-  private void finish(DeliveryOutcome.Status status, int attemptsMade, String detail) {
+  private void finish(DeliveryOutcome.Status status, int attemptsMade, String detail, long endNanos) {
     if (!ENDED.compareAndSet(this, 0, 1)) {
       return;
     }
@@ -337,7 +341,7 @@ final class DeliveryTask implements Runnable {
         rt.log().debug("[observer] {}: skipped duplicate of event {}{}", handler.name(), event.id(), Runtime.req(event));
       }
     }
-    complete(new DeliveryOutcome(handler.name(), status, attemptsMade, detail, elapsed()));
+    complete(new DeliveryOutcome(handler.name(), status, attemptsMade, detail, elapsedAt(endNanos)));
   }
 
   /** Ends it: leaves the task set (which counts it as no longer in flight), then tells whoever waits. */
@@ -379,8 +383,8 @@ final class DeliveryTask implements Runnable {
     return mine;
   }
 
-  private Duration elapsed() {
-    return Duration.ofNanos(System.nanoTime() - startNanos);
+  private Duration elapsedAt(long endNanos) {
+    return Duration.ofNanos(endNanos - startNanos);
   }
 
   String describe() {

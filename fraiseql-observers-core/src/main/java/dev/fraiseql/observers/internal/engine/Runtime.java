@@ -28,6 +28,8 @@ final class Runtime {
   final Executor executor;
   final ScheduledExecutorService scheduler;
   final Clock clock;
+  /** Whether {@link #clock} is the system clock (then engine time is System.nanoTime()). */
+  private final boolean systemClock;
   final Listeners listeners;
   final DeadLetterStore deadLetters;
   final IdempotencyStore idempotency;
@@ -49,6 +51,7 @@ final class Runtime {
     this.executor = executor;
     this.scheduler = scheduler;
     this.clock = clock;
+    this.systemClock = clock.getClass() == Clock.systemUTC().getClass();
     this.listeners = listeners;
     this.deadLetters = deadLetters;
     this.idempotency = idempotency;
@@ -77,7 +80,7 @@ final class Runtime {
 
   /** Settles every attempt that is past its timeout. */
   void sweepTimeouts() {
-    tasks.expireOverdue(clock.millis());
+    tasks.expireOverdue(nanos());
     long held = overloadLog.flush(System.nanoTime());
     if (held > 0) {
       LOG.warn("[observer] {} more deliveries were dead-lettered because the engine was overloaded (max_in_flight "
@@ -103,6 +106,26 @@ final class Runtime {
   java.time.Duration busyDelay(HandlerRuntime h, int n) {
     java.time.Duration d = h.retry().delayAfter(Math.max(1, n), random());
     return d.compareTo(claimTtl) > 0 ? claimTtl : d;
+  }
+
+  /**
+   * Engine time in nanoseconds, for attempt deadlines and durations. With the system clock it is
+   * {@link System#nanoTime()} (monotonic, and one clock read where a wall-clock and a monotonic read
+   * were two); with a clock the host supplied (tests drive a virtual one) it is that clock's millis
+   * × 10<sup>6</sup>, so moving that clock moves timeouts.
+   */
+  long nanos() {
+    return systemClock ? System.nanoTime() : clock.millis() * 1_000_000L;
+  }
+
+  /** The wall-clock time (epoch millis) at which engine time was {@code nanos}: for attempt records. */
+  long wallMillisAt(long nanos) {
+    return systemClock ? clock.millis() - (System.nanoTime() - nanos) / 1_000_000L : nanos / 1_000_000L;
+  }
+
+  /** An attempt timeout in engine nanoseconds, saturating (a timeout of centuries stays far away). */
+  static long timeoutNanos(java.time.Duration timeout) {
+    return timeout.compareTo(java.time.Duration.ofDays(365L * 100)) > 0 ? Long.MAX_VALUE / 4 : timeout.toNanos();
   }
 
   Logger log() {

@@ -99,12 +99,12 @@ final class TaskSet {
    * Settles the running attempts past their deadline; walks the lists in place (no copy of a full
    * set every sweep) and calls {@link DeliveryTask#expireIfOverdue} outside the monitors.
    */
-  void expireOverdue(long nowMillis) {
+  void expireOverdue(long nowNanos) {
     List<DeliveryTask> overdue = null;
     for (Stripe s : stripes) {
       synchronized (s) {
         for (DeliveryTask t = s.head; t != null; t = t.next) {
-          if (t.isOverdue(nowMillis)) {
+          if (t.isOverdue(nowNanos)) {
             if (overdue == null) {
               overdue = new ArrayList<>();
             }
@@ -115,7 +115,7 @@ final class TaskSet {
     }
     if (overdue != null) {
       for (DeliveryTask t : overdue) {
-        t.expireIfOverdue(nowMillis);
+        t.expireIfOverdue(nowNanos);
       }
     }
   }
