@@ -525,6 +525,45 @@ class DispatcherTest {
   }
 
   @Test
+  void closeDeadLettersDeliveriesStillQueuedBehindBlockedWorkersAndCountsThemOut() throws Exception {
+    // every worker of the engine's own pool is blocked; the deliveries behind them wait in its queue,
+    // not yet tracked by a worker: close() must still find, dead-letter and report each of them
+    CountDownLatch stuck = new CountDownLatch(1);
+    AtomicInteger started = new AtomicInteger();
+    int workers = Math.max(8, 4 * Runtime.getRuntime().availableProcessors());
+    int events = workers + 5;
+    ObserverEngine engine = ObserverEngine.builder().config(ObserversConfig.builder()
+        .handler(HandlerConfig.builder("reserve").event("user.created").action("handler")
+            .settings(dev.fraiseql.observers.config.Settings.of("handler", Map.of("handler", "reserve")))
+            .retry(retry(1, BackoffStrategy.FIXED).attemptTimeout(Duration.ofMinutes(5)).build()).build()).build())
+        .handler("reserve", e -> {
+          started.incrementAndGet();
+          stuck.await(30, TimeUnit.SECONDS);
+        }).build();
+    engines.add(engine);
+    List<Dispatch> dispatches = new ArrayList<>();
+    for (int i = 0; i < events; i++) {
+      dispatches.add(engine.onCommit(userCreated()));
+    }
+    try {
+      Await.until(Duration.ofSeconds(10), () -> started.get() == workers);
+      assertThat(engine.inFlight()).isEqualTo(events);
+      CloseReport report = engine.shutdown(Duration.ofMillis(200));
+      assertThat(report.deadLettered()).as(report.toString()).isEqualTo(events);
+      assertThat(engine.inFlight()).isZero();
+      assertThat(engine.deadLetters().count()).isEqualTo(events);
+      for (Dispatch d : dispatches) {
+        DeliveryOutcome o = d.completion().toCompletableFuture().get(5, TimeUnit.SECONDS).get(0);
+        assertThat(o.status()).isEqualTo(DeliveryOutcome.Status.DEAD_LETTERED);
+        assertThat(o.detail()).startsWith("shutdown");
+      }
+      assertThat(started.get()).as("the queued ones never ran").isEqualTo(workers);
+    } finally {
+      stuck.countDown();
+    }
+  }
+
+  @Test
   void aBlockingJavaHandlerThatHangsTimesOutAndTheRetryRunsOnAnotherThread() throws Exception {
     CountDownLatch stuck = new CountDownLatch(1);
     AtomicInteger calls = new AtomicInteger();

@@ -279,7 +279,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
       }
     }
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (!rt.tasks.isEmpty() && System.nanoTime() < deadline) {
+    while (gate.inFlight() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {
@@ -289,7 +289,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
     }
     rt.aborting = true;
     List<String> unfinished = new ArrayList<>();
-    for (DeliveryTask t : rt.tasks.snapshot()) {
+    for (DeliveryTask t : rt.unfinishedTasks()) {
       unfinished.add(t.describe());
       t.deadLetter("shutdown: the engine closed before this delivery finished");
     }
@@ -415,8 +415,9 @@ public final class DefaultObserverEngine implements ObserverEngine {
       scheduler = spec.scheduler().orElseGet(() -> ownedScheduler = Threads.scheduler());
       // The host's executor gets one task per delivery step (its own sizing and threads decide);
       // the engine's own pool is fed through Threads.WORKERS drainers of one lock-free queue.
-      java.util.concurrent.Executor executor = spec.executor().isPresent() ? spec.executor().get()
-          : new Drainers(ownedExecutor = Threads.executor(), Threads.WORKERS, scheduler)::execute;
+      Drainers drainers = spec.executor().isPresent() ? null
+          : new Drainers(ownedExecutor = Threads.executor(), Threads.WORKERS, scheduler);
+      java.util.concurrent.Executor executor = drainers == null ? spec.executor().get() : drainers::execute;
       mainBackend = backend(cfg.backend(), problems);
       if (!problems.isEmpty()) {
         throw new ObserverConfigException(cfg.source(), problems);
@@ -427,7 +428,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
         throw new ObserverConfigException(cfg.source(), problems);
       }
       runtime = new Runtime(executor, scheduler, spec.clock(), new Listeners(spec.listeners()), stores.deadLetters,
-          stores.idempotency, cfg.checkpointStrategy(), cfg.claimTtl());
+          stores.idempotency, cfg.checkpointStrategy(), cfg.claimTtl(), drainers);
       return runtime;
     }
 

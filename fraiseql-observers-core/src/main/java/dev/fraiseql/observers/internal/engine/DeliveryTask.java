@@ -79,9 +79,14 @@ final class DeliveryTask implements Runnable {
     this.startNanos = rt.nanos();
   }
 
-  /** Tracks it and queues the first attempt on the executor. */
+  /**
+   * Queues the first attempt on the executor. On the engine's own queue the worker that first runs
+   * it tracks it (see {@link Runtime#drainers}); on a host's executor it is tracked now.
+   */
   void start() {
-    rt.tasks.add(this);
+    if (rt.drainers == null) {
+      rt.tasks.add(this, TaskSet.stripeOf(this));
+    }
     submit();
   }
 
@@ -101,6 +106,14 @@ final class DeliveryTask implements Runnable {
   public void run() {
     if (ended != 0) {
       return;
+    }
+    if (rt.drainers != null && attempt == 0) {
+      rt.tasks.add(this, TaskSet.stripeOfCurrentThread()); // a no-op if close() already added it
+      if (rt.aborting) {
+        // close() gave up waiting and may have looked at the set just before we joined it
+        deadLetter("shutdown: the engine closed before this delivery finished");
+        return;
+      }
     }
     int n = ++attempt;
     if (rt.effectivelyOnce && !handler.action().recordsIdempotencyItself()) {

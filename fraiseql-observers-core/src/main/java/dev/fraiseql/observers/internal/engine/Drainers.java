@@ -106,6 +106,15 @@ final class Drainers {
     }
   }
 
+  /** Takes everything still waiting (for close(), once it stops waiting for deliveries to end). */
+  java.util.List<Runnable> takeQueued() {
+    java.util.List<Runnable> out = new java.util.ArrayList<>();
+    for (Runnable r = queue.poll(); r != null; r = queue.poll()) {
+      out.add(r);
+    }
+    return out;
+  }
+
   /** Deliveries waiting for a drainer. */
   int queued() {
     return queue.size();

@@ -37,6 +37,14 @@ final class Runtime {
   final Duration claimTtl;
   final AtomicLong completedWhileClosing = new AtomicLong();
   final TaskSet tasks = new TaskSet();
+  /**
+   * The engine's own queue to its pool, or null when the host supplied the executor. With it, a
+   * delivery joins {@link #tasks} when a worker first runs it (on that worker's stripe, so the add
+   * and the usual remove on the same thread touch no other thread's cache lines); until then the
+   * queue holds it and {@link #unfinishedTasks()} finds it there. With a host executor a delivery
+   * joins at dispatch, since the host's queue cannot be searched.
+   */
+  final Drainers drainers;
   /** Thins the WARN lines of overload dead letters (one per second, with a count). */
   final OverloadLog overloadLog = new OverloadLog(System.nanoTime());
   final InMemoryDeadLetterStore fallbackDeadLetters = new InMemoryDeadLetterStore(10_000);
@@ -47,10 +55,12 @@ final class Runtime {
   final Executor safeExecutor;
 
   Runtime(Executor executor, ScheduledExecutorService scheduler, Clock clock, Listeners listeners,
-      DeadLetterStore deadLetters, IdempotencyStore idempotency, CheckpointStrategy checkpoint, Duration claimTtl) {
+      DeadLetterStore deadLetters, IdempotencyStore idempotency, CheckpointStrategy checkpoint, Duration claimTtl,
+      Drainers drainers) {
     this.executor = executor;
     this.scheduler = scheduler;
     this.clock = clock;
+    this.drainers = drainers;
     this.systemClock = clock.getClass() == Clock.systemUTC().getClass();
     this.listeners = listeners;
     this.deadLetters = deadLetters;
@@ -106,6 +116,25 @@ final class Runtime {
   java.time.Duration busyDelay(HandlerRuntime h, int n) {
     java.time.Duration d = h.retry().delayAfter(Math.max(1, n), random());
     return d.compareTo(claimTtl) > 0 ? claimTtl : d;
+  }
+
+  /**
+   * Every delivery that has not ended: those in {@link #tasks} and those still waiting in the
+   * engine's queue (taken out of it: only for close(), once it gives up waiting). Each once.
+   */
+  java.util.List<DeliveryTask> unfinishedTasks() {
+    java.util.Set<DeliveryTask> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    if (drainers != null) {
+      for (Runnable r : drainers.takeQueued()) {
+        if (r instanceof DeliveryTask) {
+          DeliveryTask t = (DeliveryTask) r;
+          tasks.add(t, TaskSet.stripeOf(t)); // so that ending it counts it as no longer in flight
+          out.add(t);
+        }
+      }
+    }
+    out.addAll(tasks.snapshot());
+    return new java.util.ArrayList<>(out);
   }
 
   /**

@@ -30,9 +30,18 @@ final class TaskSet {
     }
   }
 
-  void add(DeliveryTask t) {
-    // the id's random low bits spread events over the stripes at no cost
-    int i = (int) t.event.id().getLeastSignificantBits() & (STRIPES - 1);
+  /** The stripe for a task added at dispatch: the event id's random low bits spread events at no cost. */
+  static int stripeOf(DeliveryTask t) {
+    return (int) t.event.id().getLeastSignificantBits() & (STRIPES - 1);
+  }
+
+  /** The stripe for a task added by the worker that runs it: the worker's own (thread ids are sequential). */
+  static int stripeOfCurrentThread() {
+    return (int) Thread.currentThread().getId() & (STRIPES - 1);
+  }
+
+  /** Adds it to stripe {@code i}, unless it is in the set already. */
+  void add(DeliveryTask t, int i) {
     Stripe s = stripes[i];
     synchronized (s) {
       if (t.stripe >= 0) {
@@ -82,17 +91,6 @@ final class TaskSet {
       n += s.removed;
     }
     return n;
-  }
-
-  boolean isEmpty() {
-    for (Stripe s : stripes) {
-      synchronized (s) {
-        if (s.size > 0) {
-          return false;
-        }
-      }
-    }
-    return true;
   }
 
   /**
