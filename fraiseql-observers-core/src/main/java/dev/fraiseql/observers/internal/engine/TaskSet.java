@@ -17,7 +17,6 @@ final class TaskSet {
   @SuppressWarnings("unused")
   private static final class Stripe {
     DeliveryTask head;
-    int size;
     /** Tasks ever removed from this stripe (written under the monitor, read without it). */
     volatile long removed;
     // padding: stripes are written by different threads; keep each on its own cache line
@@ -54,7 +53,6 @@ final class TaskSet {
         s.head.prev = t;
       }
       s.head = t;
-      s.size++;
     }
   }
 
@@ -79,7 +77,6 @@ final class TaskSet {
       t.prev = null;
       t.next = null;
       t.stripe = -1;
-      s.size--;
       s.removed = s.removed + 1;
     }
   }
