@@ -30,7 +30,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *       default at-least-once; target 0.5.
  *   <li>{@code pg outbox record}: a host transaction (INSERT INTO tb_order + commit) that also records its
  *       event with {@link PgOutbox#record}, against the same transaction without it; one connection per
- *       producer; target 0.8.
+ *       producer; target 0.8. {@code pg outbox recordAndCommit}: the same with
+ *       {@link PgOutbox#recordAndCommit} (the record and the COMMIT in one round trip).
  *   <li>{@code pg relay}: events recorded 100 per transaction and dispatched by a {@link PgOutboxRelay}
  *       to a no-op handler (timed until the handler has seen them all), against raw inserts of the same
  *       rows 100 per transaction into a table of the outbox's shape; target 0.25.
@@ -61,7 +62,7 @@ final class PgCase implements BenchCase {
         List<Row> rows = new ArrayList<>();
         rows.add(checkpoints(o, url, schema, admin));
         rows.add(ledger(o, url, schema, admin));
-        rows.add(record(o, url, schema, admin));
+        rows.addAll(record(o, url, schema, admin));
         rows.add(relay(o, url, schema, admin));
         return rows;
       } finally {
@@ -155,7 +156,10 @@ final class PgCase implements BenchCase {
     };
   }
 
-  private Row record(Options o, String url, String schema, Connection admin) throws Exception {
+  /** How a host transaction ends: without the outbox, {@code record} + {@code commit()}, or {@code recordAndCommit}. */
+  private enum Tx { RAW, RECORD, RECORD_AND_COMMIT }
+
+  private List<Row> record(Options o, String url, String schema, Connection admin) throws Exception {
     long n = o.count(5_000, 50);
     PgOutbox outbox = PgOutbox.forTable(schema + ".observer_outbox");
     PGSimpleDataSource ds = dataSource(url);
@@ -169,15 +173,22 @@ final class PgCase implements BenchCase {
         c.setAutoCommit(false);
         conns.add(c);
       }
-      Bench.Side ours = Bench.prepared(() -> exec(admin, "TRUNCATE " + schema + ".tb_order, " + schema + ".observer_outbox"),
-          count -> transactions(conns, count, seq, insert, outbox, admin, schema, true));
-      Bench.Side raw = Bench.prepared(() -> exec(admin, "TRUNCATE " + schema + ".tb_order"),
-          count -> transactions(conns, count, seq, insert, null, admin, schema, false));
-      Bench.Comparison c = Bench.compare(o, n, ours, raw);
-      Map<String, Object> notes = new LinkedHashMap<>();
-      notes.put("transaction", "INSERT INTO tb_order + commit (ours: + PgOutbox.record)");
-      notes.put("connections", CoreCase.PRODUCERS);
-      return Row.ratio("pg outbox record", c.ours(), c.raw(), 0.8, c.sent(), c.oursReceived(), c.rawReceived(), notes);
+      List<Row> rows = new ArrayList<>();
+      for (Tx mode : List.of(Tx.RECORD, Tx.RECORD_AND_COMMIT)) {
+        Bench.Side ours = Bench.prepared(() -> exec(admin, "TRUNCATE " + schema + ".tb_order, " + schema + ".observer_outbox"),
+            count -> transactions(conns, count, seq, insert, outbox, mode, admin, schema));
+        Bench.Side raw = Bench.prepared(() -> exec(admin, "TRUNCATE " + schema + ".tb_order"),
+            count -> transactions(conns, count, seq, insert, outbox, Tx.RAW, admin, schema));
+        Bench.Comparison c = Bench.compare(o, n, ours, raw);
+        Map<String, Object> notes = new LinkedHashMap<>();
+        notes.put("transaction", mode == Tx.RECORD
+            ? "INSERT INTO tb_order + PgOutbox.record + commit() (raw: INSERT + commit())"
+            : "INSERT INTO tb_order + PgOutbox.recordAndCommit, one round trip for both (raw: INSERT + commit())");
+        notes.put("connections", CoreCase.PRODUCERS);
+        rows.add(Row.ratio(mode == Tx.RECORD ? "pg outbox record" : "pg outbox recordAndCommit", c.ours(), c.raw(), 0.8,
+            c.sent(), c.oursReceived(), c.rawReceived(), notes));
+      }
+      return rows;
     } finally {
       for (Connection c : conns) {
         c.close();
@@ -187,7 +198,7 @@ final class PgCase implements BenchCase {
 
   /** {@code count} host transactions split over the connections; returns rows committed (outbox rows for ours). */
   private static long transactions(List<Connection> conns, long count, AtomicLong seq, String insert, PgOutbox outbox,
-      Connection admin, String schema, boolean ours) throws Exception {
+      Tx mode, Connection admin, String schema) throws Exception {
     List<Thread> threads = new ArrayList<>();
     List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int p = 0; p < conns.size(); p++) {
@@ -199,10 +210,14 @@ final class PgCase implements BenchCase {
             ObservedEvent e = Payload.order(seq.incrementAndGet());
             bindOrder(ps, e);
             ps.executeUpdate();
-            if (outbox != null) {
-              outbox.record(c, e);
+            switch (mode) {
+              case RAW -> c.commit();
+              case RECORD -> {
+                outbox.record(c, e);
+                c.commit();
+              }
+              case RECORD_AND_COMMIT -> outbox.recordAndCommit(c, e);
             }
-            c.commit();
           }
         } catch (Throwable e) {
           errors.add(e);
@@ -218,7 +233,7 @@ final class PgCase implements BenchCase {
       throw new IllegalStateException("a host transaction failed: " + errors.get(0), errors.get(0));
     }
     long orders = count(admin, schema + ".tb_order");
-    if (!ours) {
+    if (mode == Tx.RAW) {
       return orders;
     }
     long recorded = count(admin, schema + ".observer_outbox");

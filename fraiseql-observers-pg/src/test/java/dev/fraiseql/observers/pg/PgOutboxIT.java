@@ -308,6 +308,83 @@ class PgOutboxIT {
         + "' AND table_name = 'outbox_exact' AND column_name = 'event'")).containsExactly("json");
   }
 
+  /**
+   * recordAndCommit: the record and the COMMIT go out together. The host's rows and the event are
+   * visible to another session right after the call (no {@code commit()}); a commit that fails (a
+   * deferred foreign key) keeps nothing of the transaction; the connection goes on working. Run with
+   * pgjdbc's defaults (statements become server-prepared after 5 uses), with {@code autosave=always}
+   * and with the simple query protocol.
+   */
+  @Test
+  void recordAndCommitCommitsWithTheRecordAndAFailedCommitKeepsNothing() throws Exception {
+    PgOutbox outbox = PgOutbox.forTable(pg.t("outbox_rac"));
+    outbox.createTable(pg.ds());
+    String customers = pg.t("rac_customer");
+    String orders = pg.t("rac_order");
+    pg.exec("CREATE TABLE " + customers + " (id int PRIMARY KEY)");
+    pg.exec("INSERT INTO " + customers + " VALUES (1)");
+    pg.exec("CREATE TABLE " + orders + " (id int PRIMARY KEY, customer int NOT NULL REFERENCES " + customers
+        + " (id) DEFERRABLE INITIALLY DEFERRED)");
+    int id = 0;
+    List<ObservedEvent> expected = new ArrayList<>();
+    for (String options : List.of("", "&autosave=always", "&preferQueryMode=simple")) {
+      try (Connection c = java.sql.DriverManager.getConnection(PgTestSupport.URL + options)) {
+        c.setAutoCommit(false);
+        for (int i = 0; i < 7; i++) { // past pgjdbc's prepareThreshold (5)
+          id++;
+          insertOrder(c, orders, id, 1);
+          ObservedEvent e = numbered(id);
+          outbox.recordAndCommit(c, e);
+          expected.add(e);
+          // committed by the call: another session sees the order and the event now
+          assertThat(pg.count("SELECT count(*) FROM " + orders + " WHERE id = " + id)).as(options).isEqualTo(1);
+          assertThat(column("SELECT event::text FROM " + outbox.table() + " ORDER BY id DESC LIMIT 1"))
+              .as(options).containsExactly(e.toJsonString());
+        }
+        // several events in one call
+        List<ObservedEvent> three = List.of(numbered(1000 + id), numbered(2000 + id), numbered(3000 + id));
+        id++;
+        insertOrder(c, orders, id, 1);
+        outbox.recordAndCommit(c, three);
+        expected.addAll(three);
+        assertThat(pg.count("SELECT count(*) FROM " + orders + " WHERE id = " + id)).as(options).isEqualTo(1);
+        c.commit(); // a commit after it is harmless: nothing is open
+        // the commit fails (order of an unknown customer, checked at commit): nothing of it stays
+        long before = pg.count("SELECT count(*) FROM " + outbox.table());
+        insertOrder(c, orders, 90_000 + id, 42);
+        ObservedEvent lost = numbered(90_000 + id);
+        java.sql.SQLException failure = org.assertj.core.api.Assertions.catchThrowableOfType(
+            () -> outbox.recordAndCommit(c, lost), java.sql.SQLException.class);
+        assertThat((Throwable) failure).as(options).isNotNull();
+        assertThat(failure.getSQLState()).as(options).isEqualTo("23503");
+        c.rollback();
+        assertThat(pg.count("SELECT count(*) FROM " + outbox.table())).as(options).isEqualTo(before);
+        assertThat(pg.count("SELECT count(*) FROM " + orders + " WHERE id = " + (90_000 + id))).isZero();
+        // the connection still works: the next transaction commits normally
+        id++;
+        insertOrder(c, orders, id, 1);
+        ObservedEvent next = numbered(id);
+        outbox.recordAndCommit(c, next);
+        expected.add(next);
+        // auto-commit: the plain record, committed at once
+        c.setAutoCommit(true);
+        ObservedEvent auto = numbered(5000 + id);
+        outbox.recordAndCommit(c, auto);
+        expected.add(auto);
+      }
+    }
+    assertThat(column("SELECT event::text FROM " + outbox.table() + " ORDER BY id"))
+        .containsExactlyElementsOf(expected.stream().map(ObservedEvent::toJsonString).toList());
+  }
+
+  private static void insertOrder(Connection c, String table, int id, int customer) throws Exception {
+    try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + table + " (id, customer) VALUES (?, ?)")) {
+      ps.setInt(1, id);
+      ps.setInt(2, customer);
+      ps.executeUpdate();
+    }
+  }
+
   @Test
   void aV3OutboxTableIsUpgradedAndItsPendingRowsAreDispatched() throws Exception {
     // the table as V3 created it (event JSONB, the (next_attempt_at, id) index), with rows the old record wrote
