@@ -15,8 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Dead letters in memory, at most {@code capacity}: at the limit the oldest is dropped, counted
- * ({@link #dropped()}) and logged at WARN (the first drop and every 1000th). Lost on restart: use the
- * pg or redis store for durability.
+ * ({@link #dropped()}) and logged at WARN: the first drop, then at most one line a second, which says
+ * how many were dropped since the previous line (a burst of a million drops is a handful of lines,
+ * not a thousand). Lost on restart: use the pg or redis store for durability.
  */
 public final class InMemoryDeadLetterStore implements DeadLetterStore {
   private static final Logger LOG = LoggerFactory.getLogger(InMemoryDeadLetterStore.class);
@@ -24,6 +25,10 @@ public final class InMemoryDeadLetterStore implements DeadLetterStore {
   private final int capacity;
   private final LinkedHashMap<String, DeadLetter> letters = new LinkedHashMap<>();
   private final AtomicLong dropped = new AtomicLong();
+  /** Guarded by this: when the last drop line was written, and drops since then. */
+  private long lastWarnNanos;
+  private long droppedSinceWarn;
+  static final long WARN_EVERY_NANOS = 1_000_000_000L;
 
   public InMemoryDeadLetterStore(int capacity) {
     if (capacity < 1) {
@@ -40,9 +45,13 @@ public final class InMemoryDeadLetterStore implements DeadLetterStore {
       DeadLetter oldest = it.next().getValue();
       it.remove();
       long n = dropped.incrementAndGet();
-      if (n == 1 || n % 1000 == 0) {
-        LOG.warn("[observer] in-memory dead-letter store is full (dead_letter_capacity={}): dropped the oldest ({} → {}, event {}); {} dropped so far. Raise dead_letter_capacity or use a durable store (dead_letter_store = \"postgres\" or \"redis\").",
-            capacity, oldest.event().name(), oldest.handler(), oldest.event().id(), n);
+      droppedSinceWarn++;
+      long now = System.nanoTime();
+      if (n == 1 || now - lastWarnNanos >= WARN_EVERY_NANOS) {
+        LOG.warn("[observer] in-memory dead-letter store is full (dead_letter_capacity={}): dropped the oldest ({} → {}, event {}); {} dropped since the last such line, {} in all. Raise dead_letter_capacity or use a durable store (dead_letter_store = \"postgres\" or \"redis\").",
+            capacity, oldest.event().name(), oldest.handler(), oldest.event().id(), droppedSinceWarn, n);
+        lastWarnNanos = now;
+        droppedSinceWarn = 0;
       }
     }
   }
