@@ -15,7 +15,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Idempotency keys in memory: guards duplicates within one process and only while the key is kept.
  * At most {@code capacity} completed keys are kept; past that the oldest completed key is forgotten
- * (logged at WARN the first time and every 10000th). Live claims are never evicted. Not durable:
+ * (logged at WARN the first time, then at most once a minute with the count since the last line: at
+ * the capacity every completion forgets a key, so this is a steady state, not a burst). Live claims
+ * are never evicted. Not durable:
  * use the pg or redis store for effectively-once across restarts.
  */
 public final class InMemoryIdempotencyStore implements IdempotencyStore {
@@ -30,6 +32,9 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private final Clock clock;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
   private long evicted;
+  private long evictedSinceWarn;
+  private long lastWarnMillis;
+  static final long WARN_EVERY_MILLIS = 60_000;
 
   public InMemoryIdempotencyStore(int capacity, Clock clock) {
     this.capacity = capacity;
@@ -87,13 +92,22 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       if (it.next().getValue().done) {
         it.remove();
         evicted++;
-        if (evicted == 1 || evicted % 10_000 == 0) {
-          LOG.warn("[observer] in-memory idempotency store holds {} keys: forgot the oldest completed key ({} so far). "
+        evictedSinceWarn++;
+        long now = clock.millis();
+        if (evicted == 1 || now - lastWarnMillis >= WARN_EVERY_MILLIS) {
+          LOG.warn("[observer] in-memory idempotency store holds {} keys: forgot the oldest completed key ({} since the last such line, {} in all). "
               + "Duplicates older than that are no longer detected; use idempotency_store = \"postgres\" for durable keys.",
-              capacity, evicted);
+              capacity, evictedSinceWarn, evicted);
+          lastWarnMillis = now;
+          evictedSinceWarn = 0;
         }
       }
     }
+  }
+
+  /** How many completed keys were forgotten at the capacity. */
+  public synchronized long evicted() {
+    return evicted;
   }
 
   public synchronized int size() {
