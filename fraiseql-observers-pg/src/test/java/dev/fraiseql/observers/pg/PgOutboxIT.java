@@ -366,6 +366,12 @@ class PgOutboxIT {
         ObservedEvent next = numbered(id);
         outbox.recordAndCommit(c, next);
         expected.add(next);
+        // the transaction's only statement: pgjdbc's BEGIN goes out with it, in the same round trip
+        ObservedEvent alone = numbered(7000 + id);
+        outbox.recordAndCommit(c, alone);
+        expected.add(alone);
+        assertThat(column("SELECT event::text FROM " + outbox.table() + " ORDER BY id DESC LIMIT 1"))
+            .as(options).containsExactly(alone.toJsonString());
         // auto-commit: the plain record, committed at once
         c.setAutoCommit(true);
         ObservedEvent auto = numbered(5000 + id);
