@@ -609,8 +609,18 @@ class PgOutboxIT {
           assertThat(notifications(listening, 1000)).as("notifications for event %d", i).isEqualTo(1);
           PgTestSupport.await(Duration.ofSeconds(5), () -> relayWaits(outbox));
         }
+        // recordAndCommit wakes the waiting relay the same way (the notification goes out with its COMMIT)
+        ObservedEvent fifth = numbered(5);
+        long t5 = System.nanoTime();
+        try (Connection c = pg.ds().getConnection()) {
+          c.setAutoCommit(false);
+          outbox.recordAndCommit(c, fifth);
+        }
+        PgTestSupport.await(Duration.ofSeconds(5), () -> seenAt.containsKey(fifth.id().toString()));
+        assertThat(Duration.ofNanos(seenAt.get(fifth.id().toString()) - t5)).isLessThan(Duration.ofSeconds(2));
+        assertThat(notifications(listening, 1000)).as("notifications for recordAndCommit").isEqualTo(1);
         PgTestSupport.await(Duration.ofSeconds(5), () -> pg.count("SELECT count(*) FROM " + outbox.table()
-            + " WHERE status = 'done'") == 4);
+            + " WHERE status = 'done'") == 5);
       }
       // closing gives the lock back, although the connection returns to a pool
       assertThat(relayWaits(outbox)).isFalse();
