@@ -67,7 +67,8 @@ public final class PgOutbox {
         + " JOIN json_array_elements(?::json) WITH ORDINALITY AS e(ev, n) USING (n) ORDER BY n)"
         + wakeIfWaiting;
     // the same statement and the transaction's COMMIT, sent together: pgjdbc sends the statements of
-    // one prepared SQL text in one round trip; the COMMIT is skipped by the server if the insert fails
+    // one SQL text in one round trip (extended protocol: one Sync, so a failed insert makes the server
+    // skip the COMMIT; simple protocol: the COMMIT of a failed transaction rolls it back)
     this.recordOneAndCommitSql = recordOneSql + "; COMMIT";
     this.recordManyAndCommitSql = recordManySql + "; COMMIT";
   }
@@ -111,14 +112,23 @@ public final class PgOutbox {
   /**
    * Records {@code event} and commits the transaction of {@code connection}, in <b>one</b> round trip:
    * the same as {@link #record(Connection, ObservedEvent)} followed by {@code connection.commit()},
-   * one network round trip shorter (measured: 12–15 % more host transactions per second when the
-   * transaction is otherwise one {@code INSERT}). Use it as the last step of a transaction you
-   * commit yourself; when a framework commits for you (Spring's {@code @Transactional}, JTA), call
-   * {@link #record(Connection, ObservedEvent)} and let it commit.
+   * one network round trip shorter. Use it as the last step of a transaction you commit yourself
+   * with plain JDBC.
    *
-   * <p>If the insert or the commit fails, nothing of the transaction is committed and the
-   * {@code SQLException} is thrown (roll back as after any failed statement). In auto-commit mode
-   * this is {@link #record(Connection, ObservedEvent)}.
+   * <p>It commits with SQL, not through {@link Connection#commit()}: it must not be called on a
+   * connection whose transaction something else manages (Spring's {@code @Transactional}, JTA, an
+   * XA branch): it would commit behind the manager's back (for XA, before the coordinator's
+   * prepare). There, call {@link #record(Connection, ObservedEvent)} and let the manager commit.
+   * A pool that rolls back a connection on close it thinks has uncommitted work (HikariCP) does no
+   * harm: the transaction is already over, and the driver's {@code commit()} and {@code rollback()}
+   * do nothing until the next statement starts one.
+   *
+   * <p>When it throws, call {@code rollback()} as after any failed statement: a failed insert or a
+   * failed commit (a deferred constraint, a serialization failure) leaves nothing committed once you
+   * roll back (with pgjdbc's {@code autosave} the transaction may still be open after a failed insert,
+   * holding your earlier statements; do not commit it). If the connection is lost during the call,
+   * whether the transaction committed is unknown, exactly as with {@code commit()}. In auto-commit
+   * mode this is {@link #record(Connection, ObservedEvent)}.
    *
    * @throws SQLException as the insert or the commit does
    */
@@ -128,10 +138,12 @@ public final class PgOutbox {
 
   /**
    * Records several events, in order, and commits the transaction of {@code connection}, in one round
-   * trip (see {@link #recordAndCommit(Connection, ObservedEvent)}). With no events it only commits.
+   * trip (see {@link #recordAndCommit(Connection, ObservedEvent)}). With no events it only commits
+   * (in auto-commit mode it does nothing).
    */
   public void recordAndCommit(Connection connection, List<ObservedEvent> events) throws SQLException {
     Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(events, "events");
     if (connection.getAutoCommit()) {
       write(connection, events, false);
     } else if (events.isEmpty()) {
@@ -143,6 +155,7 @@ public final class PgOutbox {
 
   private void write(Connection connection, List<ObservedEvent> events, boolean commit) throws SQLException {
     Objects.requireNonNull(connection, "connection");
+    Objects.requireNonNull(events, "events");
     if (events.isEmpty()) {
       return;
     }

@@ -360,6 +360,18 @@ class PgOutboxIT {
         c.rollback();
         assertThat(pg.count("SELECT count(*) FROM " + outbox.table())).as(options).isEqualTo(before);
         assertThat(pg.count("SELECT count(*) FROM " + orders + " WHERE id = " + (90_000 + id))).isZero();
+        // the insert fails (no such outbox table): once rolled back, nothing of the transaction stays
+        // (pgjdbc's autosave keeps the transaction open after the failed statement; simple mode runs
+        // the COMMIT, which ends the failed transaction; the default skips it)
+        int failedOrder = 80_000 + id;
+        insertOrder(c, orders, failedOrder, 1);
+        java.sql.SQLException insertFailure = org.assertj.core.api.Assertions.catchThrowableOfType(
+            () -> PgOutbox.forTable(pg.t("no_such_outbox")).recordAndCommit(c, numbered(failedOrder)),
+            java.sql.SQLException.class);
+        assertThat((Throwable) insertFailure).as(options).isNotNull();
+        assertThat(insertFailure.getSQLState()).as(options).isEqualTo("42P01");
+        c.rollback();
+        assertThat(pg.count("SELECT count(*) FROM " + orders + " WHERE id = " + failedOrder)).as(options).isZero();
         // the connection still works: the next transaction commits normally
         id++;
         insertOrder(c, orders, id, 1);

@@ -94,7 +94,8 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
         evicted++;
         evictedSinceWarn++;
         long now = clock.millis();
-        if (evicted == 1 || now - lastWarnMillis >= WARN_EVERY_MILLIS) {
+        // a clock stepped back (NTP) counts as time to write, so lines never stop for the step's length
+        if (evicted == 1 || now - lastWarnMillis >= WARN_EVERY_MILLIS || now < lastWarnMillis) {
           LOG.warn("[observer] in-memory idempotency store holds {} keys: forgot the oldest completed key ({} since the last such line, {} in all). "
               + "Duplicates older than that are no longer detected; use idempotency_store = \"postgres\" for durable keys.",
               capacity, evictedSinceWarn, evicted);
