@@ -309,7 +309,7 @@ final class DeliveryTask implements Runnable {
 
   /**
    * Dead-letters it because the engine had no room for it. Stored like any other; its WARN line is
-   * thinned by {@link OverloadLog} so that an overload does not also flood the log.
+   * thinned by {@link dev.fraiseql.observers.internal.LogThrottle} so that an overload does not also flood the log.
    */
   void deadLetterOverloaded(String reason) {
     deadLetter(reason, true);

@@ -2,6 +2,7 @@ package dev.fraiseql.observers.internal.engine;
 
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.config.CheckpointStrategy;
+import dev.fraiseql.observers.internal.LogThrottle;
 import dev.fraiseql.observers.internal.memory.InMemoryDeadLetterStore;
 import dev.fraiseql.observers.spi.DeadLetter;
 import dev.fraiseql.observers.spi.DeadLetterStore;
@@ -46,7 +47,7 @@ final class Runtime {
    */
   final Drainers drainers;
   /** Thins the WARN lines of overload dead letters (one per second, with a count). */
-  final OverloadLog overloadLog = new OverloadLog(System.nanoTime());
+  final LogThrottle overloadLog = new LogThrottle(1_000_000_000L, System.nanoTime());
   final InMemoryDeadLetterStore fallbackDeadLetters = new InMemoryDeadLetterStore(10_000);
   volatile boolean closing;
   /** Set while close() dead-letters what did not finish in time. */

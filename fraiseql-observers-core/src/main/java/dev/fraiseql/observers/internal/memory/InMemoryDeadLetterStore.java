@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.internal.memory;
 
+import dev.fraiseql.observers.internal.LogThrottle;
 import dev.fraiseql.observers.spi.DeadLetter;
 import dev.fraiseql.observers.spi.DeadLetterQuery;
 import dev.fraiseql.observers.spi.DeadLetterStore;
@@ -25,10 +26,8 @@ public final class InMemoryDeadLetterStore implements DeadLetterStore {
   private final int capacity;
   private final LinkedHashMap<String, DeadLetter> letters = new LinkedHashMap<>();
   private final AtomicLong dropped = new AtomicLong();
-  /** Guarded by this: when the last drop line was written, and drops since then. */
-  private long lastWarnNanos;
-  private long droppedSinceWarn;
-  static final long WARN_EVERY_NANOS = 1_000_000_000L;
+  /** One drop line a second at most. */
+  private final LogThrottle dropLog = new LogThrottle(1_000_000_000L, System.nanoTime());
 
   public InMemoryDeadLetterStore(int capacity) {
     if (capacity < 1) {
@@ -45,13 +44,10 @@ public final class InMemoryDeadLetterStore implements DeadLetterStore {
       DeadLetter oldest = it.next().getValue();
       it.remove();
       long n = dropped.incrementAndGet();
-      droppedSinceWarn++;
-      long now = System.nanoTime();
-      if (n == 1 || now - lastWarnNanos >= WARN_EVERY_NANOS) {
+      long heldBack = dropLog.admit(System.nanoTime());
+      if (heldBack >= 0) {
         LOG.warn("[observer] in-memory dead-letter store is full (dead_letter_capacity={}): dropped the oldest ({} → {}, event {}); {} dropped since the last such line, {} in all. Raise dead_letter_capacity or use a durable store (dead_letter_store = \"postgres\" or \"redis\").",
-            capacity, oldest.event().name(), oldest.handler(), oldest.event().id(), droppedSinceWarn, n);
-        lastWarnNanos = now;
-        droppedSinceWarn = 0;
+            capacity, oldest.event().name(), oldest.handler(), oldest.event().id(), heldBack + 1, n);
       }
     }
   }

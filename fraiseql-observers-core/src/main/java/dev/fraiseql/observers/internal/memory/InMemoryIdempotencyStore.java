@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.internal.memory;
 
+import dev.fraiseql.observers.internal.LogThrottle;
 import dev.fraiseql.observers.spi.IdempotencyStore;
 import java.time.Clock;
 import java.time.Duration;
@@ -32,13 +33,13 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
   private final Clock clock;
   private final LinkedHashMap<String, Entry> entries = new LinkedHashMap<>();
   private long evicted;
-  private long evictedSinceWarn;
-  private long lastWarnMillis;
-  static final long WARN_EVERY_MILLIS = 60_000;
+  /** One eviction line a minute (engine clock) at most. */
+  private final LogThrottle evictionLog;
 
   public InMemoryIdempotencyStore(int capacity, Clock clock) {
     this.capacity = capacity;
     this.clock = clock;
+    this.evictionLog = new LogThrottle(60_000, clock.millis());
   }
 
   private static String k(String key, String listener) {
@@ -92,15 +93,11 @@ public final class InMemoryIdempotencyStore implements IdempotencyStore {
       if (it.next().getValue().done) {
         it.remove();
         evicted++;
-        evictedSinceWarn++;
-        long now = clock.millis();
-        // a clock stepped back (NTP) counts as time to write, so lines never stop for the step's length
-        if (evicted == 1 || now - lastWarnMillis >= WARN_EVERY_MILLIS || now < lastWarnMillis) {
+        long heldBack = evictionLog.admit(clock.millis());
+        if (heldBack >= 0) {
           LOG.warn("[observer] in-memory idempotency store holds {} keys: forgot the oldest completed key ({} since the last such line, {} in all). "
               + "Duplicates older than that are no longer detected; use idempotency_store = \"postgres\" for durable keys.",
-              capacity, evictedSinceWarn, evicted);
-          lastWarnMillis = now;
-          evictedSinceWarn = 0;
+              capacity, heldBack + 1, evicted);
         }
       }
     }

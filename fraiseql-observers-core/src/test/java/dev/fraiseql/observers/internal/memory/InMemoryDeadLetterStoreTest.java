@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.spi.DeadLetter;
 import dev.fraiseql.observers.spi.DeadLetterQuery;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.fraiseql.observers.testkit.CapturedStderr;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -32,35 +29,22 @@ class InMemoryDeadLetterStoreTest {
   @Test
   void aBurstOfDropsIsAFewLinesWhoseCountsAddUpToEveryDrop() throws Exception {
     InMemoryDeadLetterStore store = new InMemoryDeadLetterStore(10);
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    PrintStream stderr = System.err;
-    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     long t0 = System.nanoTime();
-    try {
+    String err = CapturedStderr.during(() -> {
       for (int i = 0; i < 300_000; i++) {
         store.add(letter(i));
       }
       Thread.sleep(1_100); // the next drop is more than a second after the last line: it is written
       store.add(letter(300_000));
-    } finally {
-      System.setErr(stderr);
-    }
+    });
     long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
-    long sum = 0;
-    long lastInAll = 0;
-    int lines = 0;
-    Matcher m = DROP_LINE.matcher(err.toString(StandardCharsets.UTF_8));
-    while (m.find()) {
-      lines++;
-      sum += Long.parseLong(m.group(1));
-      lastInAll = Long.parseLong(m.group(2));
-    }
+    CapturedStderr.Counts lines = CapturedStderr.Counts.of(DROP_LINE, err);
     long drops = 300_001 - 10;
     assertThat(store.dropped()).isEqualTo(drops);
     assertThat(store.count()).isEqualTo(10);
     assertThat(store.list(DeadLetterQuery.all()).get(0).id()).isEqualTo("dl-300000");
-    assertThat(lines).as("drop lines").isBetween(2, (int) seconds + 2);
-    assertThat(sum).as("drops accounted for by the lines").isEqualTo(drops);
-    assertThat(lastInAll).isEqualTo(drops);
+    assertThat(lines.lines()).as("drop lines").isBetween(2, (int) seconds + 2);
+    assertThat(lines.sinceSum()).as("drops accounted for by the lines").isEqualTo(drops);
+    assertThat(lines.lastInAll()).isEqualTo(drops);
   }
 }

@@ -1,16 +1,16 @@
-package dev.fraiseql.observers.internal.engine;
+package dev.fraiseql.observers.internal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import org.junit.jupiter.api.Test;
 
-class OverloadLogTest {
-  private static final long S = OverloadLog.EVERY_NANOS;
+class LogThrottleTest {
+  private static final long S = 1_000_000_000L;
 
   @Test
   void theFirstOfABurstIsLoggedThenOneLinePerSecondCarriesTheCountHeldBack() {
     long t = 1_000 * S;
-    OverloadLog log = new OverloadLog(t);
+    LogThrottle log = new LogThrottle(S, t);
     assertThat(log.admit(t)).as("first: logged, nothing held back").isZero();
     for (int i = 1; i <= 499; i++) {
       assertThat(log.admit(t + i * (S / 1000))).as("within the second: held back").isEqualTo(-1);
@@ -25,8 +25,18 @@ class OverloadLogTest {
   }
 
   @Test
+  void aClockSteppedBackByMoreThanAnIntervalIsDueButThreadsReadingALittleApartAreNot() {
+    long t = 1_000 * S;
+    LogThrottle log = new LogThrottle(S, t);
+    assertThat(log.admit(t)).isZero();
+    assertThat(log.admit(t - S / 1000)).as("a reading a little older than the last line: held back").isEqualTo(-1);
+    assertThat(log.admit(t - 5 * S)).as("a clock stepped back 5 intervals: logged at once").isEqualTo(1);
+    assertThat(log.admit(t - 5 * S + 1)).isEqualTo(-1);
+  }
+
+  @Test
   void concurrentDeadLettersAreEachCountedOnce() throws Exception {
-    OverloadLog log = new OverloadLog(0);
+    LogThrottle log = new LogThrottle(S, 0);
     java.util.concurrent.atomic.AtomicLong reported = new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.atomic.AtomicLong clock = new java.util.concurrent.atomic.AtomicLong();
     Thread[] threads = new Thread[4];
