@@ -161,8 +161,7 @@ final class MailTemplate {
 
   private static Mustache.Compiler compiler(Kind kind) {
     return Mustache.compiler()
-        .defaultValue("")
-        .nullValue("")
+        .defaultValue("") // missing and null values both render as ""
         .withCollector(new BasicCollector() {
           @Override
           public <K, V> Map<K, V> createFetcherCache() {
