@@ -57,7 +57,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class EmailAction implements Action {
   private static final Logger LOG = LoggerFactory.getLogger(EmailAction.class);
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  /** Decimals as written ({@code 41.50}, not {@code 41.5}). */
+  private static final ObjectMapper MAPPER = new ObjectMapper()
+      .enable(com.fasterxml.jackson.databind.DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
 
   public static final String TO = "to";
   public static final String CC = "cc";
