@@ -194,6 +194,36 @@ class EmailActionIT {
   }
 
   @Test
+  void seed000RuleFormWithTypeEmail() throws Exception {
+    String toml = """
+        [observers]
+        backend = "in-memory"
+        [[observers]]
+        table = "tb_user"
+        event = "INSERT"
+        [[observers.actions]]
+        type = "email"
+        smtp_url = "smtp://127.0.0.1:%d"
+        from = "mailer@shop.example"
+        to = "{{data.new.email}}"
+        subject = "{{event}} on {{table}}"
+        html = "<p>{{data.new.name}}</p>"
+        """.formatted(port);
+    try (ObserverEngine engine = engineFor(toml, "unused")) {
+      assertThat(dispatch(engine, user("Zoë", "zoe@example.com"))).singleElement().satisfies(o -> {
+        assertThat(o.handler()).isEqualTo("tb_user.insert.email");
+        assertThat(o.status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+      });
+    }
+    assertThat(mail.waitForIncomingEmail(5000, 1)).isTrue();
+    MimeMessage m = mail.getReceivedMessages()[0];
+    assertThat(m.getSubject()).isEqualTo("INSERT on tb_user");
+    assertThat(m.getContentType()).startsWith("text/html");
+    assertThat((String) m.getContent()).isEqualTo("<p>Zoë</p>");
+    assertThat(m.getMessageID()).isEqualTo("<01936b2e-6c1a-7cc0-9a4e-3f2b5d8e9a10.tb_user.insert.email@shop.example>");
+  }
+
+  @Test
   void aWrongPasswordIsAPermanent535AndTheServerIsReallyAuthenticating() throws Exception {
     try (ObserverEngine engine = engine("", "not-the-password")) {
       List<DeliveryOutcome> outcomes = dispatch(engine, user("Alice", "alice@example.com"));

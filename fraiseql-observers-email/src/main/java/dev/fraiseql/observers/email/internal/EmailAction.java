@@ -37,6 +37,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -106,6 +107,8 @@ public final class EmailAction implements Action {
   private final MailTemplate html;
   private final Scrubber scrubber;
   private final ThreadPoolExecutor slots;
+  /** Times the socket writes of every connection of this handler (else Angus starts a thread per connection). */
+  private final ScheduledThreadPoolExecutor writeTimer;
   private final int maxConnections;
   private final Duration attemptTimeout;
   private final Clock clock;
@@ -114,7 +117,15 @@ public final class EmailAction implements Action {
   private EmailAction(Builder b) {
     this.handler = b.handler;
     this.server = b.server;
-    this.session = Session.getInstance(b.server.properties());
+    this.writeTimer = new ScheduledThreadPoolExecutor(1, r -> {
+      Thread t = new Thread(r, "fraiseql-email-" + b.handler + "-write-timeout");
+      t.setDaemon(true);
+      return t;
+    });
+    this.writeTimer.setRemoveOnCancelPolicy(true);
+    java.util.Properties props = b.server.properties();
+    props.put("mail." + b.server.protocol() + ".executor.writetimeout", writeTimer);
+    this.session = Session.getInstance(props);
     this.to = b.to;
     this.cc = b.cc;
     this.bcc = b.bcc;
@@ -462,7 +473,15 @@ public final class EmailAction implements Action {
 
   @Override
   public void close() {
-    slots.shutdown();
+    // The engine closes actions after it waited for in-flight deliveries and dead-lettered the rest
+    // (reason "shutdown"): sends still queued are dropped, never sent after their dead letter was written.
+    slots.shutdownNow();
+    try {
+      slots.awaitTermination(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    writeTimer.shutdownNow();
   }
 
   @Override
