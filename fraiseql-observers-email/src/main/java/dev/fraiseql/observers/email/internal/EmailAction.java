@@ -125,6 +125,10 @@ public final class EmailAction implements Action {
     this.writeTimer.setRemoveOnCancelPolicy(true);
     java.util.Properties props = b.server.properties();
     props.put("mail." + b.server.protocol() + ".executor.writetimeout", writeTimer);
+    if (b.socketFactory != null) {
+      // the host's TLS trust (for smtps:// and STARTTLS); the server's host name is still checked
+      props.put("mail." + b.server.protocol() + ".ssl.socketFactory", b.socketFactory);
+    }
     this.session = Session.getInstance(props);
     this.to = b.to;
     this.cc = b.cc;
@@ -164,6 +168,7 @@ public final class EmailAction implements Action {
     int maxQueued;
     Duration attemptTimeout;
     Clock clock;
+    javax.net.ssl.SSLSocketFactory socketFactory;
   }
 
   /**
@@ -226,6 +231,7 @@ public final class EmailAction implements Action {
     b.maxQueued = Math.max(1, ctx.config().maxInFlight());
     b.attemptTimeout = attemptTimeout(ctx);
     b.clock = ctx.component(Clock.class).orElse(Clock.systemUTC());
+    b.socketFactory = ctx.component(javax.net.ssl.SSLSocketFactory.class).orElse(null);
     return new EmailAction(b);
   }
 
