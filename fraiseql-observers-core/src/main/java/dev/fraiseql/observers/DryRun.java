@@ -28,6 +28,9 @@ public interface DryRun extends AutoCloseable {
   /** The configuration checked. */
   ObserversConfig config();
 
+  /** Every handler, in definition order, with what its action does ({@code webhook to https://svc/hooks}). */
+  List<Handler> handlers();
+
   /**
    * The handlers whose trigger matches {@code event}, in definition order (the order they would
    * start in), each with whether its condition holds and, when it does, what its action would send.
@@ -38,6 +41,14 @@ public interface DryRun extends AutoCloseable {
   /** Releases the actions' clients. */
   @Override
   void close();
+
+  /**
+   * One handler of the configuration.
+   *
+   * @param config its configuration
+   * @param action what its action does, as in log lines; never a secret
+   */
+  record Handler(HandlerConfig config, String action) {}
 
   /**
    * One handler matched by an event's trigger.

@@ -213,6 +213,15 @@ public final class DefaultObserverEngine implements ObserverEngine {
     }
 
     @Override
+    public List<Handler> handlers() {
+      List<Handler> out = new ArrayList<>(handlers.size());
+      for (int i = 0; i < handlers.size(); i++) {
+        out.add(new Handler(handlers.get(i), actions.get(i).describe()));
+      }
+      return out;
+    }
+
+    @Override
     public List<Match> explain(ObservedEvent event) {
       List<Match> out = new ArrayList<>();
       for (int i = 0; i < handlers.size(); i++) {
@@ -443,6 +452,11 @@ public final class DefaultObserverEngine implements ObserverEngine {
 
   /** The dead-letter queue view. */
   private final class DeadLettersView implements DeadLetters {
+    @Override
+    public String store() {
+      return resources.deadLetterStoreName;
+    }
+
     @Override
     public List<DeadLetter> list(DeadLetterQuery query) {
       List<DeadLetter> out = new ArrayList<>(rt.deadLetters.list(query));
