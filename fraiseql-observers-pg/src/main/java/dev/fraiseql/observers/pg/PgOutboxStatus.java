@@ -3,7 +3,6 @@ package dev.fraiseql.observers.pg;
 import dev.fraiseql.observers.pg.internal.PgIdentifier;
 import dev.fraiseql.observers.pg.internal.PgUrl;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -129,7 +128,12 @@ public record PgOutboxStatus(String table, long pending, long due, long retrying
    */
   public static PgOutboxStatus read(String databaseUrl, String table) throws SQLException {
     PgUrl url = PgUrl.parse(databaseUrl);
-    try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.properties())) {
+    // the driver itself, not DriverManager: a shaded jar (the command line) may not carry its service entry
+    Connection opened = new org.postgresql.Driver().connect(url.jdbcUrl(), url.properties());
+    if (opened == null) {
+      throw new SQLException("not a PostgreSQL URL: " + url.redacted());
+    }
+    try (Connection c = opened) {
       c.setReadOnly(true);
       return read(c, table);
     }
