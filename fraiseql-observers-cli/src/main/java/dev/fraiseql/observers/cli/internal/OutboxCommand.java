@@ -57,6 +57,10 @@ final class OutboxCommand implements Runnable {
       } catch (IllegalArgumentException e) {
         throw CliFailure.failed(e.getMessage());
       } catch (SQLException e) {
+        if ("42P01".equals(e.getSQLState())) {
+          throw CliFailure.failed("outbox table " + table + " does not exist in that database (the application creates it:"
+              + " PgOutbox.createTable, or the pg module's migrations V3 and V6); another table: --table NAME");
+        }
         throw CliFailure.failed("cannot read outbox table " + table + ": " + e.getMessage()
             + (e.getSQLState() != null ? " (SQLSTATE " + e.getSQLState() + ")" : ""));
       }
