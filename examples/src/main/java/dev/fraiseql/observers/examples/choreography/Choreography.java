@@ -7,7 +7,6 @@ import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.ObserverListener;
-import dev.fraiseql.observers.Operation;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.SubscriptionConfig;
 import dev.fraiseql.observers.examples.support.Checks;
