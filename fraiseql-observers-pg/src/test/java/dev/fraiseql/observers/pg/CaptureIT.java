@@ -262,6 +262,51 @@ class CaptureIT {
   }
 
   @Test
+  void columnsListKeepsOnlyThoseAndAnUpdateOfAnotherColumnSendsNothing() throws Exception {
+    DataSource ds = schema("cols");
+    String schema = schemaOf("cols");
+    exec(ds, "CREATE SCHEMA IF NOT EXISTS " + schema + "_sales");
+    toClose.add(() -> pg.exec("DROP SCHEMA IF EXISTS " + schema + "_sales CASCADE"));
+    exec(ds, "CREATE TABLE " + schema + "_sales.orders (id int PRIMARY KEY, status text, total numeric, note text)");
+    List<ObservedEvent> seen = new CopyOnWriteArrayList<>();
+    String toml = """
+        [observers.postgres]
+        capture = "triggers"
+        [[observers.capture]]
+        table = "%s_sales.orders"
+        entity = "order"
+        columns = ["id", "status"]
+        [[observers.handlers]]
+        name = "h"
+        event = "order.updated"
+        action = "handler"
+        handler = "h"
+        [[observers.handlers]]
+        name = "d"
+        event = "order.deleted"
+        action = "handler"
+        handler = "h"
+        """.formatted(schema);
+    ObserverEngine engine = closing(ObserverEngine.builder().config(toml, "fraiseql.toml").handler("h", seen::add).build());
+    closing(PgOutboxRelay.builder(engine, ds).pollInterval(Duration.ofMillis(200)).start());
+    exec(ds, "INSERT INTO " + schema + "_sales.orders VALUES (1, 'placed', 10, 'n'), (2, 'placed', 20, 'n')");
+    exec(ds, "UPDATE " + schema + "_sales.orders SET note = 'changed', total = total + 1"); // nothing captured changed
+    exec(ds, "UPDATE " + schema + "_sales.orders SET status = 'paid' WHERE id = 2");
+    exec(ds, "DELETE FROM " + schema + "_sales.orders WHERE id = 1");
+    PgTestSupport.await(Duration.ofSeconds(20), () -> seen.size() >= 2);
+    Thread.sleep(500);
+    assertThat(seen).hasSize(2);
+    assertThat(count(ds, "SELECT count(*) FROM observer_outbox")).isEqualTo(2); // no INSERT trigger, no no-op UPDATE row
+    ObservedEvent paid = seen.stream().filter(e -> e.name().equals("order.updated")).findFirst().orElseThrow();
+    assertThat(paid.table()).isEqualTo(schema + "_sales.orders");
+    assertThat(paid.newRow().get()).containsOnlyKeys("id", "status").containsEntry("status", "paid");
+    assertThat(paid.oldRow().get()).containsEntry("status", "placed");
+    ObservedEvent gone = seen.stream().filter(e -> e.name().equals("order.deleted")).findFirst().orElseThrow();
+    assertThat(gone.newRow()).isEmpty();
+    assertThat(gone.oldRow().get()).containsOnlyKeys("id", "status");
+  }
+
+  @Test
   void bulkStatementIsOneOutboxRowSplitIntoOneEventPerRowWithStableIds() throws Exception {
     DataSource ds = schema("bulk");
     exec(ds, "CREATE TABLE tb_item (id int PRIMARY KEY, label text)");
