@@ -74,7 +74,7 @@ public final class TomlConfigLoader {
   private static final List<String> OBSERVERS_KEYS = List.of("backend", "nats_url", "redis_url", "database_url",
       "checkpoint_strategy", "idempotency_table", "idempotency_store", "dead_letter_store", "max_in_flight",
       "overflow_policy", "overflow_timeout_ms", "dead_letter_capacity", "shutdown_timeout_ms", "claim_ttl_ms",
-      "rules", "handlers", "subscribe", "nats", "redis", "postgres", "webhook", "in-memory");
+      "rules", "handlers", "subscribe", "capture", "nats", "redis", "postgres", "webhook", "in-memory");
   private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff_strategy", "initial_delay_ms",
       "max_delay_ms", "jitter", "timeout_ms");
   private static final List<String> SYNC_KEYS = List.of("synchronous", "synchronous_timeout_ms");
@@ -334,6 +334,17 @@ public final class TomlConfigLoader {
     // one table per backend; the chosen backend's keys go to backendSettings, every backend's to
     // backendTable(name) (a backend used only for its stores reads its own table)
     Settings urlsOnly = backendSettings.build();
+    // [[observers.capture]] (the pg module's capture triggers) goes to the postgres settings as
+    // capture_tables; the pg module validates its keys
+    Object capture = null;
+    if (s.has("capture")) {
+      Object raw = s.raw("capture");
+      if (raw instanceof TomlArray) {
+        capture = s.settingsValue("capture");
+      } else {
+        s.typeProblem("capture", "an array of tables", raw, "[[observers.capture]]");
+      }
+    }
     Set<String> tables = new LinkedHashSet<>(KNOWN_BACKENDS);
     tables.add(backend);
     idempotencyStore.ifPresent(tables::add);
@@ -363,7 +374,18 @@ public final class TomlConfigLoader {
           }
         }
       }
+      if (capture != null && name.equals("postgres")) {
+        own.put("capture_tables", capture, s.loc("capture"));
+      }
       b.backendTable(name, own.build());
+    }
+    if (capture != null) {
+      if (!s.has("postgres")) {
+        b.backendTable("postgres", urlsOnly.toBuilder().put("capture_tables", capture, s.loc("capture")).build());
+      }
+      if (backend.equals("postgres")) {
+        backendSettings.put("capture_tables", capture, s.loc("capture"));
+      }
     }
     b.backendSettings(backendSettings.build());
   }
