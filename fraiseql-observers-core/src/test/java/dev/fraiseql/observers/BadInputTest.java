@@ -106,17 +106,17 @@ class BadInputTest {
         "type = \"webhook\"",                                       // 19
         "webhook_url = \"${TOKEN}\""));                              // 20
     assertThat(problems(e)).containsExactly(
-        "fraiseql.toml:2:1: `redis_url` (http://cache:6379) is not a valid Redis URL: the scheme must be one of redis,"
-            + " rediss in [observers] — write it as redis://[user:password@]host:6379[/db] (rediss:// for TLS;"
+        "fraiseql.toml:2:1: `redis_url` (http://cache:6379) is not a valid Redis URL: its scheme must be redis"
+            + " or rediss in [observers] — write it as redis://[user:password@]host:6379[/db] (rediss:// for TLS;"
             + " percent-encode @ and : in the password)",
-        "fraiseql.toml:3:1: `database_url` (mysql://db/app) is not a valid PostgreSQL URL: the scheme must be one of"
-            + " postgres, postgresql, jdbc:postgresql in [observers] — write it as postgres://user:password@host:5432/db"
+        "fraiseql.toml:3:1: `database_url` (mysql://db/app) is not a valid PostgreSQL URL: its scheme must be"
+            + " postgres, postgresql or jdbc:postgresql in [observers] — write it as postgres://user:password@host:5432/db"
             + " or jdbc:postgresql://host:5432/db",
         "fraiseql.toml:5:1: `nats_url` (nats://host:99999) is not a valid NATS URL: the port must be from 1 to 65535"
             + " in [observers.nats] — write it as nats://host:4222 (tls://host:4222 for TLS); several servers are"
             + " separated by commas",
-        "fraiseql.toml:10:1: `webhook_url` (ftp://files/x) is not a valid HTTP URL: the scheme must be one of http,"
-            + " https in [[observers.handlers]] #1 — write it as https://hooks.example.com/fraiseql",
+        "fraiseql.toml:10:1: `webhook_url` (ftp://files/x) is not a valid HTTP URL: its scheme must be http"
+            + " or https in [[observers.handlers]] #1 — write it as https://hooks.example.com/fraiseql",
         "fraiseql.toml:15:1: `url_env` (${TOKEN}) is not a valid HTTP URL: it is not an absolute URL (scheme://host...)"
             + " in [[observers.handlers]] #2 — write it as https://hooks.example.com/fraiseql",
         "fraiseql.toml:20:1: `webhook_url` (${TOKEN}) is not a valid HTTP URL: it is not an absolute URL"

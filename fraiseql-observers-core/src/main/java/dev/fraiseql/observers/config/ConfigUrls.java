@@ -173,7 +173,9 @@ public final class ConfigUrls {
     }
     String scheme = u.substring(0, sep).toLowerCase(Locale.ROOT);
     if (!rule.schemes().contains(scheme) || scheme.equals("jdbc:postgresql")) {
-      return Optional.of("the scheme must be one of " + String.join(", ", rule.schemes()));
+      List<String> all = rule.schemes();
+      return Optional.of("its scheme must be " + String.join(", ", all.subList(0, all.size() - 1)) + " or "
+          + all.get(all.size() - 1));
     }
     URI uri;
     try {
