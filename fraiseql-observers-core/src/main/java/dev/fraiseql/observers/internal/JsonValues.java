@@ -136,15 +136,15 @@ public final class JsonValues {
 
     /** Checks depth and cycles before copying the map or list {@code container} at {@code depth}. */
     private void enter(Object container, int depth) {
-      if (depth > MAX_DEPTH) {
-        throw tooDeep();
-      }
-      for (int i = 0; i < depth - 1; i++) {
+      for (int i = 0; i < depth - 1; i++) { // a cycle first: it is the better explanation of a runaway depth
         if (path[i] == container) {
           throw new IllegalArgumentException(what + " contains itself: a map or list " + (depth - 1)
               + " levels down is one of the maps or lists that contain it; a row must be a tree of maps, lists"
               + " and values (copy the shared part instead of referring back to it)");
         }
+      }
+      if (depth > MAX_DEPTH) {
+        throw tooDeep();
       }
       if (depth > path.length) {
         path = java.util.Arrays.copyOf(path, Math.min(MAX_DEPTH, path.length * 2));
