@@ -6,6 +6,8 @@ import dev.fraiseql.observers.config.BackoffStrategy;
 import dev.fraiseql.observers.config.CheckpointStrategy;
 import dev.fraiseql.observers.config.ConfigLocation;
 import dev.fraiseql.observers.config.ConfigProblem;
+import dev.fraiseql.observers.config.ConfigText;
+import dev.fraiseql.observers.config.ConfigUrls;
 import dev.fraiseql.observers.config.HandlerConfig;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.OverflowPolicy;
@@ -304,7 +306,10 @@ public final class TomlConfigLoader {
     b.backend(backend);
     Settings.Builder backendSettings = Settings.builder(s.location);
     for (String k : URL_KEYS) {
-      s.text(k, k + " = \"${" + k.toUpperCase(Locale.ROOT) + "}\"").ifPresent(v -> backendSettings.put(k, v, s.loc(k)));
+      s.text(k, k + " = \"${" + k.toUpperCase(Locale.ROOT) + "}\"").ifPresent(v -> {
+        checkUrl(s, k, v, ConfigUrls.forKey(k).orElseThrow());
+        backendSettings.put(k, v, s.loc(k), s.written(k));
+      });
     }
     s.oneOf("checkpoint_strategy", List.of("at_least_once", "effectively_once"), "checkpoint_strategy")
         .flatMap(CheckpointStrategy::parse).ifPresent(b::checkpointStrategy);
@@ -358,19 +363,22 @@ public final class TomlConfigLoader {
         s.typeProblem(name, "a table", t, "[observers." + name + "]");
         continue;
       }
-      Section bt = new Section(ctx, (TomlTable) t, "[observers." + name + "]", s.position(name));
+      Section bt = new Section(ctx, (TomlTable) t, "[observers." + name + "]", s.position(name), false);
       Settings.Builder own = urlsOnly.toBuilder();
       for (String k : bt.orderedKeys()) {
         Object v = bt.settingsValue(k);
+        if (v != null && URL_KEYS.contains(k)) {
+          checkUrl(bt, k, v, ConfigUrls.forKey(k).orElseThrow());
+        }
         if (v != null && !(URL_KEYS.contains(k) && urlsOnly.has(k))) {
-          own.put(k, v, bt.loc(k));
+          own.put(k, v, bt.loc(k), bt.written(k));
         }
         if (v != null && name.equals(backend)) {
           if (URL_KEYS.contains(k) && backendSettings.build().has(k)) {
             bt.problem(k, "`" + k + "` is set both in [observers] and in [observers." + name + "]",
                 "keep only one of them");
           } else {
-            backendSettings.put(k, v, bt.loc(k));
+            backendSettings.put(k, v, bt.loc(k), bt.written(k));
           }
         }
       }
@@ -388,6 +396,18 @@ public final class TomlConfigLoader {
       }
     }
     b.backendSettings(backendSettings.build());
+  }
+
+  /** The one URL check ({@link ConfigUrls}), reported with the key's position; never shows an env value. */
+  private void checkUrl(Section s, String key, Object value, ConfigUrls.Rule rule) {
+    String written = s.written(key);
+    ConfigLocation at = s.loc(key);
+    if (!(value instanceof String)) {
+      s.typeProblem(key, "a string", value, key + " = \"" + rule.example().split(" ")[0] + "\"");
+      return;
+    }
+    ConfigUrls.check((String) value, written != null, rule, key, ConfigText.shown(value, written), at)
+        .ifPresent(ctx.problems::add);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -471,7 +491,7 @@ public final class TomlConfigLoader {
     for (String k : s.passOn(HANDLER_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
-        settings.put(k, v, s.loc(k));
+        settings.put(k, v, s.loc(k), s.written(k));
       }
     }
     Settings built = settings.build();
@@ -588,10 +608,35 @@ public final class TomlConfigLoader {
             "set " + name + " to the webhook URL, or write webhook_url = \"https://...\"");
         return true;
       }
-      settings.put("url", value.get(), s.loc("url_env"));
+      String written = "${" + name + "}";
+      if (httpTarget(s)) {
+        ConfigUrls.check(value.get(), true, ConfigUrls.HTTP, "url_env", written, s.loc("url_env"))
+            .ifPresent(ctx.problems::add);
+      }
+      settings.put("url", value.get(), s.loc("url_env"), written);
       return true;
     }
-    s.text(k, k + " = \"https://hooks.example.com/fraiseql\"").ifPresent(v -> settings.put("url", v, s.loc(k)));
+    s.text(k, k + " = \"https://hooks.example.com/fraiseql\"").ifPresent(v -> {
+      if (httpTarget(s)) {
+        checkUrl(s, k, v, ConfigUrls.HTTP);
+      }
+      settings.put("url", v, s.loc(k), s.written(k));
+    });
+    return true;
+  }
+
+  /**
+   * Whether the section's URL is an HTTP endpoint: its action is {@code webhook} or {@code slack}, or not
+   * given (a third-party action's {@code url} is that action's to check).
+   */
+  private static boolean httpTarget(Section s) {
+    for (String k : List.of("action", "type")) {
+      Object a = s.table.get(List.of(k));
+      if (a instanceof String) {
+        String t = ((String) a).trim().toLowerCase(Locale.ROOT);
+        return t.equals("webhook") || t.equals("slack");
+      }
+    }
     return true;
   }
 
@@ -790,7 +835,7 @@ public final class TomlConfigLoader {
     for (String k : s.passOn(ACTION_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
-        settings.put(k, v, s.loc(k));
+        settings.put(k, v, s.loc(k), s.written(k));
       }
     }
     Settings built = settings.build();
@@ -835,7 +880,7 @@ public final class TomlConfigLoader {
     for (String k : s.passOn(SUBSCRIBE_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
-        settings.put(k, v, s.loc(k));
+        settings.put(k, v, s.loc(k), s.written(k));
       }
     }
     if (subject.isEmpty() || handler.isEmpty()) {
