@@ -174,7 +174,7 @@ class BadInputTest {
   @Test
   void unknownKeysOfHandlersRulesActionsAndObserversStillFail() {
     assertThat(problems(buildFails("[observers]\nfoo = 1\n"))).containsExactly(
-        "fraiseql.toml:2:1: unknown key `foo` in [observers] — expected one of: backend, checkpoint_strategy,"
+        "fraiseql.toml:2:1: unknown key `foo` in [observers] — expected one of: backend, capture, checkpoint_strategy,"
             + " claim_ttl_ms, database_url, dead_letter_capacity, dead_letter_store, handlers, idempotency_store,"
             + " idempotency_table, in-memory, max_in_flight, nats, nats_url, overflow_policy, overflow_timeout_ms,"
             + " postgres, redis, redis_url, rules, shutdown_timeout_ms, subscribe, webhook");
