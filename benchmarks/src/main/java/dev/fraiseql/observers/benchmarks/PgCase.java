@@ -95,7 +95,7 @@ final class PgCase implements BenchCase {
       notes.put("raw_side", "the same engine and handler, at_least_once");
       notes.put("idempotency_keys_recorded", count(admin, schema + ".observer_idempotency_keys"));
       notes.put("producers", CoreCase.PRODUCERS);
-      return Row.ratio("pg effectively-once", c.ours(), c.raw(), 0.5, c.sent(), c.oursReceived(), c.rawReceived(), notes);
+      return Row.ratio("pg effectively-once", c, 0.5, notes);
     }
   }
 
@@ -125,8 +125,7 @@ final class PgCase implements BenchCase {
       notes.put("raw_side", "the same engine and handler, at_least_once");
       notes.put("ledger_rows_effectively_once", count(admin, schema + ".ledger WHERE mode = 'effectively_once'"));
       notes.put("ledger_rows_at_least_once", count(admin, schema + ".ledger WHERE mode = 'at_least_once'"));
-      return Row.ratio("pg effectively-once (ledger)", c.ours(), c.raw(), 0.5, c.sent(), c.oursReceived(),
-          c.rawReceived(), notes);
+      return Row.ratio("pg effectively-once (ledger)", c, 0.5, notes);
     } finally {
       pool.close();
     }
@@ -185,8 +184,7 @@ final class PgCase implements BenchCase {
             ? "INSERT INTO tb_order + PgOutbox.record + commit() (raw: INSERT + commit())"
             : "INSERT INTO tb_order + PgOutbox.recordAndCommit, one round trip for both (raw: INSERT + commit())");
         notes.put("connections", CoreCase.PRODUCERS);
-        rows.add(Row.ratio(mode == Tx.RECORD ? "pg outbox record" : "pg outbox recordAndCommit", c.ours(), c.raw(), 0.8,
-            c.sent(), c.oursReceived(), c.rawReceived(), notes));
+        rows.add(Row.ratio(mode == Tx.RECORD ? "pg outbox record" : "pg outbox recordAndCommit", c, 0.8, notes));
       }
       return rows;
     } finally {
@@ -296,7 +294,7 @@ final class PgCase implements BenchCase {
       notes.put("connections", CoreCase.PRODUCERS);
       notes.put("relay_dispatched", relay.dispatchedCount());
       notes.put("outbox_rows_done", countUnchecked(admin, schema + ".relay_outbox WHERE status = 'done'"));
-      return Row.ratio("pg relay", c.ours(), c.raw(), 0.25, c.sent(), c.oursReceived(), c.rawReceived(), notes);
+      return Row.ratio("pg relay", c, 0.25, notes);
     } finally {
       for (Connection c : conns) {
         c.close();
