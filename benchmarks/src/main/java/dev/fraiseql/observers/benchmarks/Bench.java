@@ -50,8 +50,23 @@ final class Bench {
     };
   }
 
-  /** The medians of alternating rounds, and the totals counted. */
-  record Comparison(double ours, double raw, long sent, long oursReceived, long rawReceived) {}
+  /**
+   * The result of paired rounds: each measured round runs our side and the raw side next to each other
+   * (alternating which goes first), so both see the same machine load; the ratio reported is the median
+   * of the per-pair ratios, with their minimum and maximum.
+   *
+   * @param ours median throughput of our side over the rounds (ops/s)
+   * @param raw median throughput of the raw side over the rounds (ops/s)
+   * @param ratio median of the per-pair ratios ours/raw
+   * @param ratioMin smallest per-pair ratio
+   * @param ratioMax largest per-pair ratio
+   * @param pairs number of measured pairs
+   * @param sent operations each side sent over the measured rounds
+   * @param oursReceived what our side's receiver counted over the measured rounds
+   * @param rawReceived what the raw side's receiver counted over the measured rounds
+   */
+  record Comparison(double ours, double raw, double ratio, double ratioMin, double ratioMax, int pairs, long sent,
+      long oursReceived, long rawReceived) {}
 
   /** Runs {@code n} operations split over {@code producers} threads; returns when all have been issued. */
   static void drive(int producers, long n, Op op) throws Exception {
@@ -122,8 +137,10 @@ final class Bench {
   }
 
   /**
-   * Warms both sides up, then runs {@code rounds} measured rounds of {@code n} operations each,
-   * alternating which side goes first, and returns the median throughput of each side.
+   * Warms both sides up, then runs {@code rounds} measured pairs of {@code n} operations per side: in each
+   * pair our round and the raw round run back to back (alternating which goes first), and the pair's
+   * ratio is ours/raw of those two rounds. Returns the median throughput of each side and the median,
+   * minimum and maximum of the per-pair ratios.
    */
   static Comparison compare(Options o, long n, Side ours, Side raw) throws Exception {
     String only = System.getProperty("bench.only", "");
@@ -139,28 +156,32 @@ final class Bench {
     check("warm-up (ours)", warm, ours.run(warm));
     raw.prepare();
     check("warm-up (raw)", warm, raw.run(warm));
-    double[] a = new double[o.rounds()];
-    double[] b = new double[o.rounds()];
+    int rounds = o.rounds();
+    double[] a = new double[rounds];
+    double[] b = new double[rounds];
+    double[] ratios = new double[rounds];
     long oursGot = 0;
     long rawGot = 0;
-    for (int r = 0; r < o.rounds(); r++) {
+    for (int r = 0; r < rounds; r++) {
+      long[] x;
+      long[] y;
       if (r % 2 == 0) {
-        long[] x = timed(ours, n);
-        long[] y = timed(raw, n);
-        a[r] = opsPerSec(n, x[0]);
-        b[r] = opsPerSec(n, y[0]);
-        oursGot += x[1];
-        rawGot += y[1];
+        x = timed(ours, n);
+        y = timed(raw, n);
       } else {
-        long[] y = timed(raw, n);
-        long[] x = timed(ours, n);
-        a[r] = opsPerSec(n, x[0]);
-        b[r] = opsPerSec(n, y[0]);
-        oursGot += x[1];
-        rawGot += y[1];
+        y = timed(raw, n);
+        x = timed(ours, n);
       }
+      a[r] = opsPerSec(n, x[0]);
+      b[r] = opsPerSec(n, y[0]);
+      ratios[r] = a[r] / b[r];
+      oursGot += x[1];
+      rawGot += y[1];
     }
-    return new Comparison(median(a), median(b), n * o.rounds(), oursGot, rawGot);
+    double[] sorted = ratios.clone();
+    Arrays.sort(sorted);
+    return new Comparison(median(a), median(b), median(ratios), sorted[0], sorted[rounds - 1], rounds, n * rounds,
+        oursGot, rawGot);
   }
 
   /** Runs one side once; returns {elapsed nanos, received}. */

@@ -102,8 +102,7 @@ final class CoreCase implements BenchCase {
       notes.put("producers", PRODUCERS);
       notes.put("workers", WORKERS);
       notes.putAll(latency(o, engine, ring, oursHandled));
-      return Row.ratio("core (" + String.format("%,d", rules) + " rules)", c.ours(), c.raw(), 0.5, c.sent(),
-          c.oursReceived(), c.rawReceived(), notes);
+      return Row.ratio("core (" + String.format("%,d", rules) + " rules)", c, 0.5, notes);
     } finally {
       pool.shutdownNow();
     }

@@ -129,6 +129,6 @@ final class MemoryCase implements BenchCase {
     notes.put("rejected", rejected.sum());
     notes.put("dead_lettered", deadLettered.sum());
     boolean ok = peakInFlight.get() <= bound && got == n;
-    return new Row("memory (" + policy + ")", Bench.opsPerSec(n, elapsed), Double.NaN, Double.NaN, n, got, -1, ok, notes);
+    return Row.single("memory (" + policy + ")", Bench.opsPerSec(n, elapsed), n, got, ok, notes);
   }
 }

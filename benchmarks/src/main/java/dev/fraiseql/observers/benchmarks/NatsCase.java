@@ -116,7 +116,7 @@ final class NatsCase implements BenchCase {
         notes.put("window", WINDOW);
         notes.put("producers", CoreCase.PRODUCERS);
         notes.put("stream", stream);
-        return List.of(Row.ratio("nats", c.ours(), c.raw(), 0.9, c.sent(), c.oursReceived(), c.rawReceived(), notes));
+        return List.of(Row.ratio("nats", c, 0.9, notes));
       } finally {
         try {
           jsm.deleteStream(stream);

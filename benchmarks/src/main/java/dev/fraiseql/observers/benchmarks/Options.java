@@ -15,12 +15,19 @@ import java.util.Set;
  * @param scale multiplies event counts
  * @param smoke tiny sizes, one round, no warm-up worth the name: only checks that every case runs and counts match
  * @param json where the JSON table goes
- * @param rounds measured rounds per side (alternating ours/raw); the median is reported
+ * @param rounds measured pairs of rounds (ours and raw back to back, alternating which goes first); the median
+ *     of the per-pair ratios is reported
  */
 public record Options(List<String> cases, double scale, boolean smoke, Path json, int rounds) {
 
   /** Every case the harness knows, in the order they run. */
   public static final List<String> ALL = List.of("core", "webhook", "nats", "redis", "pg", "capture", "memory");
+
+  /**
+   * Measured pairs per row when {@code --rounds} is not given: enough that the median per-pair ratio of
+   * two runs agrees within about ±0.1 (see the benchmarks README for how that was checked).
+   */
+  static final int DEFAULT_ROUNDS = 9;
 
   static Options parse(String... args) {
     Set<String> cases = new LinkedHashSet<>();
@@ -60,7 +67,7 @@ public record Options(List<String> cases, double scale, boolean smoke, Path json
         throw new IllegalArgumentException("unknown argument `" + a + "`");
       }
     }
-    return new Options(new ArrayList<>(cases), scale, smoke, json, rounds != null ? rounds : smoke ? 1 : 3);
+    return new Options(new ArrayList<>(cases), scale, smoke, json, rounds != null ? rounds : smoke ? 1 : DEFAULT_ROUNDS);
   }
 
   /** {@code base} scaled, or a tiny count in smoke mode; at least 1. */

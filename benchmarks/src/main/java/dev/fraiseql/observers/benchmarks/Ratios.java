@@ -20,7 +20,9 @@ import java.util.concurrent.ForkJoinPool;
 /**
  * The ratio harness: for each case, runs our path (the real library path) and the raw client path in
  * the same JVM, with the same payload, concurrency and server, warm-up then measured rounds, and prints
- * {@code case | ours (ops/s) | raw (ops/s) | ratio | target | ok?}; writes the same table as JSON.
+ * {@code case | ours (ops/s) | raw (ops/s) | ratio | min–max | target | ok?}; writes the same table as JSON. Each
+ * measured round of our side is paired with the raw round run next to it; the ratio is the median of the
+ * per-pair ratios, with their min–max.
  *
  * <pre>
  * bin/bench                          # every case whose server is reachable
@@ -50,7 +52,7 @@ public final class Ratios {
   }
 
   /** What a run produced. */
-  public record Report(List<Row> rows, Map<String, String> skipped, Map<String, String> failures) {
+  public record Report(List<Row> rows, Map<String, String> skipped, Map<String, String> failures, double seconds) {
     /** True when no case failed and every row's counts match what was sent. */
     public boolean ok() {
       return failures.isEmpty() && rows.stream().allMatch(Row::countsMatch);
@@ -91,6 +93,7 @@ public final class Ratios {
 
   /** Runs the selected cases (all available ones by default) and returns their rows. */
   public static Report run(Options o, PrintStream log) {
+    long start = System.nanoTime();
     List<Row> rows = new ArrayList<>();
     Map<String, String> skipped = new LinkedHashMap<>();
     Map<String, String> failures = new LinkedHashMap<>();
@@ -133,16 +136,18 @@ public final class Ratios {
         e.printStackTrace(log);
       }
     }
-    return new Report(rows, skipped, failures);
+    return new Report(rows, skipped, failures, (System.nanoTime() - start) / 1e9);
   }
 
   static void print(Report r, Options o, PrintStream out) {
-    String fmt = "| %-30s | %14s | %14s | %7s | %7s | %-4s |%n";
+    String fmt = "| %-30s | %14s | %14s | %7s | %11s | %7s | %-4s |%n";
     out.println();
-    out.printf(fmt, "case", "ours (ops/s)", "raw (ops/s)", "ratio", "target", "ok?");
-    out.printf(fmt, "-".repeat(30), "-".repeat(14), "-".repeat(14), "-".repeat(7), "-".repeat(7), "-".repeat(4));
+    out.printf(fmt, "case", "ours (ops/s)", "raw (ops/s)", "ratio", "min–max", "target", "ok?");
+    out.printf(fmt, "-".repeat(30), "-".repeat(14), "-".repeat(14), "-".repeat(7), "-".repeat(11), "-".repeat(7),
+        "-".repeat(4));
     for (Row row : r.rows()) {
       out.printf(fmt, row.name(), num(row.ours()), num(row.raw()), ratio(row.ratio()),
+          Double.isNaN(row.ratioMin()) ? "-" : ratio(row.ratioMin()) + "–" + ratio(row.ratioMax()),
           Double.isNaN(row.target()) ? "-" : "≥ " + row.target(), row.ok() ? "yes" : "NO");
     }
     out.println();
@@ -152,8 +157,10 @@ public final class Ratios {
     }
     r.skipped().forEach((k, v) -> out.printf("  %s: skipped (%s)%n", k, v));
     r.failures().forEach((k, v) -> out.printf("  %s: FAILED (%s)%n", k, v));
-    out.printf("  %s, scale %s, %d measured round%s per side (median), %d cores, common pool parallelism %d, max heap %d MB, Java %s%n",
-        o.smoke() ? "smoke mode" : "full mode", o.scale(), o.rounds(), o.rounds() == 1 ? "" : "s",
+    out.printf("  ratio = median of the per-pair ratios (our round / the raw round run next to it), min–max over the pairs;"
+        + " ours and raw = median throughput of each side%n");
+    out.printf("  %s, scale %s, %d measured pair%s of rounds, %.1f s in all, %d cores, common pool parallelism %d, max heap %d MB, Java %s%n",
+        o.smoke() ? "smoke mode" : "full mode", o.scale(), o.rounds(), o.rounds() == 1 ? "" : "s", r.seconds(),
         Runtime.getRuntime().availableProcessors(), ForkJoinPool.getCommonPoolParallelism(),
         Runtime.getRuntime().maxMemory() >> 20,
         System.getProperty("java.version"));
@@ -175,6 +182,7 @@ public final class Ratios {
     root.put("smoke", o.smoke());
     root.put("scale", o.scale());
     root.put("rounds", o.rounds());
+    root.put("seconds", Math.round(r.seconds() * 10) / 10.0);
     ObjectNode machine = root.putObject("machine");
     machine.put("cores", Runtime.getRuntime().availableProcessors());
     machine.put("common_pool_parallelism", ForkJoinPool.getCommonPoolParallelism());
@@ -188,6 +196,9 @@ public final class Ratios {
       putNum(n, "ours_ops_per_s", row.ours());
       putNum(n, "raw_ops_per_s", row.raw());
       putNum(n, "ratio", row.ratio());
+      putNum(n, "ratio_min", row.ratioMin());
+      putNum(n, "ratio_max", row.ratioMax());
+      n.put("pairs", row.pairs());
       putNum(n, "target", row.target());
       n.put("ok", row.ok());
       n.put("sent", row.sent());

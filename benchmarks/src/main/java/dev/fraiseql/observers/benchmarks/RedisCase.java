@@ -145,8 +145,7 @@ final class RedisCase implements BenchCase {
         notes.put("batch", BATCH);
         notes.put("producers", CoreCase.PRODUCERS);
         notes.put("ours_dedup", dedup ? "on (dedup_window_ms default: one Lua call per round, id check + XADD + id record per entry)" : "off (dedup_window_ms = 0, plain XADD)");
-        return Row.ratio(dedup ? "redis" : "redis (dedup off)", c.ours(), c.raw(), 0.9, c.sent(), c.oursReceived(),
-            c.rawReceived(), notes);
+        return Row.ratio(dedup ? "redis" : "redis (dedup off)", c, 0.9, notes);
       } finally {
         for (Jedis j : conns) {
           j.close();

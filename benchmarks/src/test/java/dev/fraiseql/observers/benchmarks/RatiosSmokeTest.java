@@ -31,12 +31,40 @@ class RatiosSmokeTest {
       assertThat(row.ours()).isPositive();
       assertThat(row.raw()).isPositive();
       assertThat(row.notes()).containsKeys("onCommit_p50_us", "onCommit_p99_us", "onCommit_p999_us");
+      assertThat(row.pairs()).isEqualTo(1);
+      assertThat(row.ratio()).isPositive().isEqualTo(row.ratioMin()).isEqualTo(row.ratioMax());
     }
     assertThat(r.ok()).isTrue();
 
     Ratios.writeJson(r, o, new String[] {"--smoke", "--case=core"});
     String written = Files.readString(json);
     assertThat(written).contains("\"case\" : \"core (10 rules)\"", "\"ours_received\" : " + r.rows().get(0).sent(), "\"ok\" : true");
+  }
+
+  @Test
+  @Timeout(30)
+  void pairedRoundsReportTheMedianRatioWithItsRange() throws Exception {
+    // ours takes ~2 ms per round; raw ~1 ms in even pairs and ~4 ms in odd ones, so the per-pair ratios
+    // differ by design and the median must sit between min and max
+    int[] rawRuns = {0};
+    Bench.Side ours = n -> {
+      Thread.sleep(2);
+      return n;
+    };
+    Bench.Side raw = n -> {
+      Thread.sleep(rawRuns[0]++ % 2 == 0 ? 1 : 4);
+      return n;
+    };
+    Bench.Comparison c = Bench.compare(Options.parse("--rounds=5"), 10, ours, raw);
+    assertThat(c.pairs()).isEqualTo(5);
+    assertThat(c.sent()).isEqualTo(50);
+    assertThat(c.oursReceived()).isEqualTo(50);
+    assertThat(c.rawReceived()).isEqualTo(50);
+    assertThat(c.ratioMin()).isLessThan(c.ratioMax());
+    assertThat(c.ratio()).isBetween(c.ratioMin(), c.ratioMax());
+    Row row = Row.ratio("x", c, 0.5, java.util.Map.of());
+    assertThat(row.ratio()).isEqualTo(c.ratio());
+    assertThat(row.ok()).isEqualTo(c.ratio() >= 0.5);
   }
 
   @Test

@@ -17,7 +17,8 @@ import javax.sql.DataSource;
  * <p>Connections: the {@link DataSource} the host registered with
  * {@code ObserverEngine.builder().component(DataSource.class, ds)}, else {@code database_url} from
  * {@code [observers]} ({@code postgres://user:pass@host:5432/db} or {@code jdbc:postgresql://...}),
- * served by a small pool of {@code pool_size} connections.
+ * served by a HikariCP pool (the {@code pool_*} keys below), closed when the engine closes. A
+ * registered {@code DataSource} is used as it is and never closed by this module.
  *
  * <table>
  *   <caption>[observers.postgres]</caption>
@@ -27,7 +28,14 @@ import javax.sql.DataSource;
  *   <tr><td>dead_letter_table</td><td>observer_dead_letters</td><td>dead letters</td></tr>
  *   <tr><td>events_table</td><td>observer_events</td><td>the bus's messages (plus {@code _consumers},
  *       {@code _deliveries})</td></tr>
- *   <tr><td>pool_size</td><td>4</td><td>connections of the pool behind {@code database_url}</td></tr>
+ *   <tr><td>pool_size</td><td>4</td><td>most connections of the pool behind {@code database_url} (1 to 64)</td></tr>
+ *   <tr><td>pool_min_idle</td><td>0</td><td>idle connections the pool keeps open (0: open on demand)</td></tr>
+ *   <tr><td>pool_connection_timeout_ms</td><td>10000</td><td>how long a caller waits for a connection
+ *       (then the attempt fails and is retried)</td></tr>
+ *   <tr><td>pool_idle_timeout_ms</td><td>600000</td><td>an idle connection above {@code pool_min_idle}
+ *       is closed after this (0: never)</td></tr>
+ *   <tr><td>pool_max_lifetime_ms</td><td>1800000</td><td>a connection is replaced after this (0: never)</td></tr>
+ *   <tr><td>pool_leak_detection_ms</td><td>0</td><td>warn about a connection held longer than this (0: off)</td></tr>
  *   <tr><td>poll_interval_ms</td><td>1000</td><td>bus consumers' polling fallback to LISTEN/NOTIFY</td></tr>
  *   <tr><td>idempotency_writers</td><td>2</td><td>threads writing idempotency claims and completions in
  *       batches concurrently (1 to 16), each using one pooled connection per round trip</td></tr>
@@ -62,7 +70,7 @@ public final class PostgresBackendProvider implements BackendProvider {
   @Override
   public Backend create(BackendContext context) {
     PgBackendSettings settings = PgBackendSettings.from(context.settings());
-    PgDatabase db = PgDatabase.resolve(context.component(DataSource.class), context.settings(), settings.poolSize(),
+    PgDatabase db = PgDatabase.resolve(context.component(DataSource.class), context.settings(), settings.pool(),
         "the postgres backend");
     try {
       return new PgBackend(db, settings, context);

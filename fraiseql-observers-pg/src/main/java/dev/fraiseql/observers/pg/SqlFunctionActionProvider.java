@@ -10,6 +10,7 @@ import dev.fraiseql.observers.config.Settings;
 import dev.fraiseql.observers.pg.internal.PgBackendSettings;
 import dev.fraiseql.observers.pg.internal.PgDatabase;
 import dev.fraiseql.observers.pg.internal.PgIdentifier;
+import dev.fraiseql.observers.pg.internal.PgPoolSettings;
 import dev.fraiseql.observers.pg.internal.SqlFunctionAction;
 import dev.fraiseql.observers.spi.Action;
 import dev.fraiseql.observers.spi.ActionContext;
@@ -79,11 +80,10 @@ public final class SqlFunctionActionProvider implements ActionProvider {
     Settings backend = config.backendSettings();
     boolean createTables = backend.has(PgBackendSettings.CREATE_TABLES)
         ? backend.bool(PgBackendSettings.CREATE_TABLES, true) : true;
-    int poolSize = backend.has(PgBackendSettings.POOL_SIZE)
-        ? backend.intValue(PgBackendSettings.POOL_SIZE, PgDatabase.DEFAULT_POOL_SIZE, 1, 64) : PgDatabase.DEFAULT_POOL_SIZE;
+    PgPoolSettings pool = PgPoolSettings.from(backend);
     Optional<DataSource> ds = context.component(DataSource.class);
     Settings urlSource = s.has(PgDatabase.URL_KEY) ? s : backend;
-    PgDatabase db = PgDatabase.resolve(ds, urlSource, poolSize, "the sql handler " + context.handlerName());
+    PgDatabase db = PgDatabase.resolve(ds, urlSource, pool, "the sql handler " + context.handlerName());
     PgIdentifier idempotencyTable = null;
     if (config.checkpointStrategy() == CheckpointStrategy.EFFECTIVELY_ONCE) {
       try {

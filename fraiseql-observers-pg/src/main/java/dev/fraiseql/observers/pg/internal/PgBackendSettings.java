@@ -11,12 +11,12 @@ import java.util.Set;
  * of {@code [observers.postgres]}.
  */
 public record PgBackendSettings(boolean createTables, PgIdentifier deadLetterTable, PgIdentifier eventsTable,
-    int poolSize, Duration pollInterval, int idempotencyWriters) {
+    PgPoolSettings pool, Duration pollInterval, int idempotencyWriters) {
 
   public static final String CREATE_TABLES = "create_tables";
   public static final String DEAD_LETTER_TABLE = "dead_letter_table";
   public static final String EVENTS_TABLE = "events_table";
-  public static final String POOL_SIZE = "pool_size";
+  public static final String POOL_SIZE = PgPoolSettings.POOL_SIZE;
   public static final String POLL_INTERVAL_MS = "poll_interval_ms";
   public static final String IDEMPOTENCY_WRITERS = "idempotency_writers";
   public static final String DEFAULT_DEAD_LETTER_TABLE = "observer_dead_letters";
@@ -24,9 +24,15 @@ public record PgBackendSettings(boolean createTables, PgIdentifier deadLetterTab
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
 
   /** Keys the backend reads; the other backends' URLs are tolerated (a pg store may serve a NATS bus). */
-  public static final Set<String> KEYS = Set.of(PgDatabase.URL_KEY, CREATE_TABLES, DEAD_LETTER_TABLE, EVENTS_TABLE,
-      POOL_SIZE, POLL_INTERVAL_MS, IDEMPOTENCY_WRITERS, "nats_url", "redis_url", CapturePlan.MODE_KEY,
-      CapturePlan.INSTALL_KEY, CapturePlan.TABLES_KEY);
+  public static final Set<String> KEYS;
+
+  static {
+    java.util.Set<String> keys = new java.util.HashSet<>(Set.of(PgDatabase.URL_KEY, CREATE_TABLES, DEAD_LETTER_TABLE,
+        EVENTS_TABLE, POLL_INTERVAL_MS, IDEMPOTENCY_WRITERS, "nats_url", "redis_url", CapturePlan.MODE_KEY,
+        CapturePlan.INSTALL_KEY, CapturePlan.TABLES_KEY));
+    keys.addAll(PgPoolSettings.KEYS);
+    KEYS = Set.copyOf(keys);
+  }
 
   /**
    * Reads the settings (unknown keys are reported by the engine against {@link #KEYS}).
@@ -37,7 +43,7 @@ public record PgBackendSettings(boolean createTables, PgIdentifier deadLetterTab
     boolean create = s.bool(CREATE_TABLES, true);
     PgIdentifier dl = identifier(s, DEAD_LETTER_TABLE, DEFAULT_DEAD_LETTER_TABLE);
     PgIdentifier ev = identifier(s, EVENTS_TABLE, DEFAULT_EVENTS_TABLE);
-    int pool = s.intValue(POOL_SIZE, PgDatabase.DEFAULT_POOL_SIZE, 1, 64);
+    PgPoolSettings pool = PgPoolSettings.from(s);
     Duration poll = s.millis(POLL_INTERVAL_MS, DEFAULT_POLL_INTERVAL);
     if (poll.toMillis() < 10) {
       throw new ObserverConfigException(new ConfigProblem(s.location(POLL_INTERVAL_MS), POLL_INTERVAL_MS,

@@ -38,12 +38,22 @@ public final class Quickstart {
   private Quickstart() {}
 
   public static void main(String[] args) throws Exception {
-    Path config = args.length > 0 ? Path.of(args[0]) : dev.fraiseql.observers.examples.support.Services.exampleDir("quickstart").resolve("fraiseql.toml");
+    Path config = args.length > 0 ? Path.of(args[0]) : defaultConfig();
     List<String> failures = run(config, System.out);
     if (!failures.isEmpty()) {
       System.out.println("quickstart: " + failures.size() + " check(s) FAILED: " + failures);
       System.exit(1);
     }
+  }
+
+  /** {@code examples/quickstart/fraiseql.toml} from the repository root, or {@code fraiseql.toml} from this module's folder. */
+  static Path defaultConfig() {
+    for (String p : List.of("examples/quickstart/fraiseql.toml", "fraiseql.toml")) {
+      if (java.nio.file.Files.isRegularFile(Path.of(p))) {
+        return Path.of(p);
+      }
+    }
+    throw new IllegalStateException("cannot find examples/quickstart/fraiseql.toml; run from the repository root or pass its path");
   }
 
   /** Runs the quickstart and returns the checks that failed (none when all is well). */
