@@ -351,8 +351,8 @@ class WebhookBurstIT {
       });
       assertThat(twiceAfterLate).as("events the receiver did twice").isLessThanOrEqualTo(slowAnswers + timelyTwice);
 
-      // 5. the endpoint's slots were respected
-      assertThat(rx.maxConcurrent.get()).as("requests in flight at the receiver").isLessThanOrEqualTo(64);
+      // 5. (max_concurrency is checked by the tests below, where the receiver's count is exact; here the
+      // receiver goes on sleeping on slow requests the client has already given up, so it may count more)
 
       // 6. the log: thousands of failed attempts, a few WARN lines per second at most
       long failedAttempts = settled.detail.values().stream().filter(d -> !d.startsWith("Delivered")).count();
