@@ -236,7 +236,7 @@ class WebhookBurstIT {
         try (ObserverEngine engine = ObserverEngine.builder().configToml(toml(rx.url(), 64, 8, 1000, ""))
             .listener(settled).build()) {
           holder[0] = burst(engine, n, Duration.ofMinutes(4));
-          dl[0] = engine.deadLetters().list();
+          dl[0] = engine.deadLetters().list(dev.fraiseql.observers.spi.DeadLetterQuery.all().limit(n));
         }
       });
       outcomes = holder[0];
