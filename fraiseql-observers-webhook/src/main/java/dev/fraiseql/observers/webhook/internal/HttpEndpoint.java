@@ -63,7 +63,8 @@ final class HttpEndpoint implements AutoCloseable {
   private final HttpClient client;
   private final EndpointLimiter limiter;
   private final Duration queueTimeout;
-  private final LogThrottle saturatedLog = new LogThrottle(LOG_INTERVAL_NANOS, System.nanoTime());
+  /** When the next "saturated" line is due (System.nanoTime()): one volatile read per queued request, no shared counter. */
+  private final java.util.concurrent.atomic.AtomicLong nextSaturatedLine = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
   private final LogThrottle expiredLog = new LogThrottle(LOG_INTERVAL_NANOS, System.nanoTime());
   /** HTTP/2 over TLS (negotiated, falls back to 1.1); plain http stays HTTP/1.1 (no h2c upgrade). */
   private final boolean http2;
@@ -128,13 +129,13 @@ final class HttpEndpoint implements AutoCloseable {
     Request r = new Request(delivery, body, contentType, extraHeaders);
     delivery.onAbandoned(r);
     if (limiter.submit(r)) {
-      long heldBack = saturatedLog.admit(System.nanoTime());
-      if (heldBack >= 0) {
+      long due = nextSaturatedLine.get();
+      long now = System.nanoTime();
+      if (now - due >= 0 && nextSaturatedLine.compareAndSet(due, now + LOG_INTERVAL_NANOS)) {
         LOG.info("[observer] {}: {} is saturated: {} requests waiting for a free slot ({} of max_concurrency = {} in "
             + "flight, the oldest waiting {}ms); a wait is not an attempt (no budget spent, timeout_ms not running) and is "
-            + "bounded by queue_timeout_ms = {}{}", handler, redacted, limiter.queued(), limiter.inFlight(),
-            limiter.maxConcurrency(), TimeUnit.NANOSECONDS.toMillis(limiter.oldestWaitNanos()), queueTimeout.toMillis(),
-            heldBack == 0 ? "" : "; " + heldBack + " more requests queued since the last such line");
+            + "bounded by queue_timeout_ms = {}", handler, redacted, limiter.queued(), limiter.inFlight(),
+            limiter.maxConcurrency(), TimeUnit.NANOSECONDS.toMillis(limiter.oldestWaitNanos()), queueTimeout.toMillis());
       }
     }
     return r.result;
