@@ -22,6 +22,18 @@ public interface EventBus extends AutoCloseable {
 
   CompletionStage<PublishAck> publish(OutboundMessage message);
 
+  /**
+   * Publishes {@code message} for one attempt of a delivery (the {@code publish} action calls this).
+   * A bus that may hold a message locally before sending it (a full window of unacknowledged
+   * publishes, a publish queue) uses the attempt as {@link Delivery} describes: {@link Delivery#markQueued()}
+   * while it waits (the wait is then not timed and spends no budget), {@link Delivery#markStarted()}
+   * when it sends (and does not send if that returns false), {@link Delivery#onAbandoned} to drop a
+   * waiting message. The default ignores the attempt.
+   */
+  default CompletionStage<PublishAck> publish(OutboundMessage message, Delivery attempt) {
+    return publish(message);
+  }
+
   BusSubscription subscribe(SubscriptionSpec spec, InboundHandler handler);
 
   @Override

@@ -823,6 +823,16 @@ public final class DefaultObserverEngine implements ObserverEngine {
     }
 
     @Override
+    public CompletionStage<dev.fraiseql.observers.spi.PublishAck> publish(dev.fraiseql.observers.spi.OutboundMessage message,
+        dev.fraiseql.observers.spi.Delivery attempt) {
+      try {
+        return bus().publish(message, attempt);
+      } catch (RuntimeException e) {
+        return CompletableFuture.failedFuture(e);
+      }
+    }
+
+    @Override
     public BusSubscription subscribe(SubscriptionSpec spec, dev.fraiseql.observers.spi.InboundHandler handler) {
       return bus().subscribe(spec, handler);
     }

@@ -2,6 +2,7 @@ package dev.fraiseql.observers.internal.engine;
 
 import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.internal.AttemptControl;
 import dev.fraiseql.observers.internal.Uuid7;
 import dev.fraiseql.observers.spi.ActionResult;
 import dev.fraiseql.observers.spi.AttemptRecord;
@@ -28,18 +29,31 @@ import java.util.concurrent.TimeUnit;
  * worker thread settles there (no future, no second hop); the payload and the idempotency key are
  * computed only if the action reads them; attempt records are kept only for attempts that did not
  * deliver (a dead letter's history); the outcome future exists only if someone asks for it.
+ *
+ * <p>An action may wait locally before its I/O (a free slot at its endpoint): it says so through its
+ * {@link Delivery} ({@link AttemptControl}); the attempt's timeout stops while it waits and restarts
+ * when the I/O is handed over, and an attempt the engine gave up on is reported as such, so that it is
+ * never sent afterwards.
  */
-final class DeliveryTask implements Runnable {
+final class DeliveryTask implements Runnable, AttemptControl {
   private static final VarHandle ENDED;
   private static final VarHandle LIVE;
   private static final VarHandle WAITER;
+  private static final VarHandle HOOK;
+  /** In {@link #live}: the attempt number. */
+  private static final long NUMBER = 0xFFFF_FFFFL;
+  /** In {@link #live}: the attempt waits locally (its timeout does not run). */
+  private static final long QUEUED = 1L << 40;
+  /** In {@link #live}: the attempt's clock was restarted when its I/O began (so a stale read of the first deadline cannot expire it). */
+  private static final long RESTARTED = 1L << 41;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
       ENDED = l.findVarHandle(DeliveryTask.class, "ended", int.class);
-      LIVE = l.findVarHandle(DeliveryTask.class, "live", int.class);
+      LIVE = l.findVarHandle(DeliveryTask.class, "live", long.class);
       WAITER = l.findVarHandle(DeliveryTask.class, "waiter", CompletableFuture.class);
+      HOOK = l.findVarHandle(DeliveryTask.class, "abandonHook", Runnable.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -52,14 +66,22 @@ final class DeliveryTask implements Runnable {
   private final long startNanos;
   /** 1 once an end state (delivered, duplicate, dead-lettered) has won. */
   private volatile int ended;
-  /** The number of the attempt running now, 0 between attempts: whoever CASes it to 0 settles that attempt. */
-  private volatile int live;
   /**
-   * When the running attempt times out (engine time, {@link Runtime#nanos()}), and whether it holds an idempotency
-   * claim (released if it times out): plain fields, written before {@link #live} and read after it.
+   * The number of the attempt running now (low 32 bits, with the {@link #QUEUED} and {@link #RESTARTED}
+   * flags), 0 between attempts: whoever CASes it to 0 settles that attempt.
    */
+  private volatile long live;
+  /**
+   * When the running attempt started and when it times out (engine time, {@link Runtime#nanos()}), and
+   * whether it holds an idempotency claim (released if it times out): plain fields, written before
+   * {@link #live} and read after it.
+   */
+  private long liveStartNanos;
   private long liveDeadlineNanos;
   private boolean liveClaimed;
+  /** What the action asked to run if the engine gives up on attempt {@link #hookAttempt} (written before the hook). */
+  private volatile Runnable abandonHook;
+  private int hookAttempt;
   private volatile int attempt;
   private volatile ScheduledFuture<?> pendingRetry;
   /** Attempts that did not deliver, for a dead letter's history; null until the first one. */
@@ -164,9 +186,11 @@ final class DeliveryTask implements Runnable {
         rt.listeners.attemptStarted(event, handler.name(), n);
       }
     }
-    Delivery delivery = new Delivery(event, handler.name(), n);
+    Delivery delivery = AttemptControl.delivery(event, handler.name(), n, this);
     // The attempt timeout: no timer per attempt; the engine's sweeper settles overdue attempts
-    // (see expireIfOverdue), even while a blocking handler still holds its thread.
+    // (see expireIfOverdue), even while a blocking handler still holds its thread. An action that
+    // waits locally first stops it (markQueued) and restarts it when its I/O begins (markStarted).
+    liveStartNanos = t0;
     liveDeadlineNanos = t0 + Runtime.timeoutNanos(handler.retry().attemptTimeout());
     liveClaimed = claimed;
     live = n;
@@ -177,7 +201,7 @@ final class DeliveryTask implements Runnable {
       } catch (Throwable t) {
         r = Attempts.fromThrowable(t);
       }
-      settleHere(n, t0, r, claimed);
+      settleHere(n, r, claimed);
       return;
     }
     CompletionStage<ActionResult> stage;
@@ -197,31 +221,106 @@ final class DeliveryTask implements Runnable {
       } catch (RuntimeException ex) {
         r = Attempts.fromThrowable(ex);
       }
-      settleHere(n, t0, r, claimed);
+      settleHere(n, r, claimed);
       return;
     }
     stage.whenComplete((r, ex) -> {
-      if (LIVE.compareAndSet(this, n, 0)) {
+      if (settle(n)) {
         ActionResult res = ex != null ? Attempts.fromThrowable(ex)
             : r != null ? r : ActionResult.failed("action returned no result (a bug in the action)");
         long end = rt.nanos();
+        long start = liveStartNanos; // written before the live value settle() read: the hand-off, if the action waited
         if (res.isDelivered() && !claimed && waiter == null && rt.listeners.isEmpty()) {
           // the common end runs nothing that could block (no listener, no idempotency record, no
           // retry, no dead letter, nobody's callback): end it on the thread that answered, which
           // saves a hand-off (a wake-up and a park) per delivery
-          onResult(n, t0, end, res, false);
+          onResult(n, start, end, res, false);
         } else {
-          rt.safeExecutor.execute(() -> onResult(n, t0, end, res, claimed));
+          rt.safeExecutor.execute(() -> onResult(n, start, end, res, claimed));
         }
       }
     });
   }
 
   /** Settles attempt {@code n} on this thread, unless the sweeper already timed it out. */
-  private void settleHere(int n, long t0, ActionResult r, boolean claimed) {
-    if (LIVE.compareAndSet(this, n, 0)) {
-      onResult(n, t0, rt.nanos(),
+  private void settleHere(int n, ActionResult r, boolean claimed) {
+    if (settle(n)) {
+      onResult(n, liveStartNanos, rt.nanos(),
           r != null ? r : ActionResult.failed("action returned no result (a bug in the action)"), claimed);
+    }
+  }
+
+  /** Takes attempt {@code n} out of {@link #live} (whatever its flags); false if it is no longer running. */
+  private boolean settle(int n) {
+    for (;;) {
+      long cur = live;
+      if (cur == 0 || (cur & NUMBER) != n) {
+        return false;
+      }
+      if (LIVE.compareAndSet(this, cur, 0L)) {
+        if (abandonHook != null) {
+          abandonHook = null; // answered: the action's hook has nothing left to do
+        }
+        return true;
+      }
+    }
+  }
+
+  @Override
+  public boolean markQueued(int n) {
+    // only from the first state: once started (or settled, or expired) an attempt cannot go back to waiting
+    return ended == 0 && LIVE.compareAndSet(this, (long) n, n | QUEUED);
+  }
+
+  @Override
+  public boolean markStarted(int n) {
+    for (;;) {
+      long cur = live;
+      if (ended != 0 || cur == 0 || (cur & NUMBER) != n) {
+        return false;
+      }
+      long now = rt.nanos();
+      liveStartNanos = now;
+      liveDeadlineNanos = now + Runtime.timeoutNanos(handler.retry().attemptTimeout());
+      if (LIVE.compareAndSet(this, cur, n | RESTARTED)) {
+        return true;
+      }
+    }
+  }
+
+  @Override
+  public boolean isAbandoned(int n) {
+    long cur = live;
+    return ended != 0 || cur == 0 || (cur & NUMBER) != n;
+  }
+
+  @Override
+  public void onAbandoned(int n, Runnable hook) {
+    hookAttempt = n;
+    abandonHook = hook;
+    if (isAbandoned(n)) {
+      runHook(n, false);
+    }
+  }
+
+  /** Runs the action's hook for attempt {@code n}, if it set one (on the executor, or here). */
+  private void runHook(int n, boolean async) {
+    Runnable h = (Runnable) HOOK.getAndSet(this, null);
+    if (h == null || hookAttempt != n) {
+      return;
+    }
+    if (async) {
+      rt.safeExecutor.execute(() -> runQuietly(h));
+    } else {
+      runQuietly(h);
+    }
+  }
+
+  private void runQuietly(Runnable h) {
+    try {
+      h.run();
+    } catch (RuntimeException e) {
+      rt.log().debug("[observer] {}: the action's abandon hook failed: {}", handler.name(), e.toString());
     }
   }
 
@@ -272,8 +371,18 @@ final class DeliveryTask implements Runnable {
     } else {
       Duration delay = rt.retryDelay(handler, r, n);
       try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-        rt.log().warn("[observer] {}: attempt {}/{} failed in {}ms ({}); retrying in {}ms{}", handler.name(), n, max,
-            elapsedNanos / 1_000_000, r.detail(), delay.toMillis(), Runtime.req(event));
+        // one WARN line per handler per second (with the count held back), the others at DEBUG: a
+        // receiver failing thousands of attempts must not write a WARN line for each
+        long heldBack = rt.retryLog(handler.name()).admit(System.nanoTime());
+        if (heldBack < 0) {
+          rt.log().debug("[observer] {}: attempt {}/{} failed in {}ms ({}); retrying in {}ms{}", handler.name(), n, max,
+              elapsedNanos / 1_000_000, r.detail(), delay.toMillis(), Runtime.req(event));
+        } else {
+          rt.log().warn("[observer] {}: attempt {}/{} failed in {}ms ({}); retrying in {}ms{}{}", handler.name(), n, max,
+              elapsedNanos / 1_000_000, r.detail(), delay.toMillis(), Runtime.req(event),
+              heldBack == 0 ? "" : "; " + heldBack + " more failed attempts of " + handler.name()
+                  + " since the last such line (lines per attempt at DEBUG)");
+        }
       }
       rt.listeners.retryScheduled(event, handler.name(), n + 1, delay);
       pendingRetry = rt.scheduler.schedule(this::submit, delay.toMillis(), TimeUnit.MILLISECONDS);
@@ -283,20 +392,24 @@ final class DeliveryTask implements Runnable {
     }
   }
 
-  /** Whether an attempt is running past its deadline (a cheap pre-check for the sweeper). */
+  /** Whether an attempt is running past its deadline (a cheap pre-check for the sweeper); never while it waits locally. */
   boolean isOverdue(long nowNanos) {
-    return live != 0 && nowNanos - liveDeadlineNanos >= 0;
+    long cur = live;
+    return cur != 0 && (cur & QUEUED) == 0 && nowNanos - liveDeadlineNanos >= 0;
   }
 
   /**
    * Called by the engine's sweeper: settles the running attempt as a retryable timeout once it is
-   * past {@code timeout_ms}. A result arriving later is ignored (the attempt already counted).
+   * past {@code timeout_ms} (counted from its hand-off, if the action waited locally first). A result
+   * arriving later is ignored (the attempt already counted); the action's abandon hook, if any, runs.
    */
   void expireIfOverdue(long nowNanos) {
-    int n = live; // read first: execute() writes the deadline and the claim flag before it
+    long cur = live; // read first: execute() and markStarted() write the times and the claim flag before it
     boolean claimed = liveClaimed;
-    if (n != 0 && nowNanos - liveDeadlineNanos >= 0 && LIVE.compareAndSet(this, n, 0)) {
-      long t0 = liveDeadlineNanos - Runtime.timeoutNanos(handler.retry().attemptTimeout());
+    long t0 = liveStartNanos;
+    if (cur != 0 && (cur & QUEUED) == 0 && nowNanos - liveDeadlineNanos >= 0 && LIVE.compareAndSet(this, cur, 0L)) {
+      int n = (int) (cur & NUMBER);
+      runHook(n, true);
       ActionResult r = ActionResult.retry("timed out after " + handler.retry().attemptTimeout().toMillis() + "ms");
       rt.safeExecutor.execute(() -> onResult(n, t0, nowNanos, r, claimed));
     }
@@ -323,6 +436,10 @@ final class DeliveryTask implements Runnable {
     if (retry != null) {
       retry.cancel(false);
     }
+    long cur = live;
+    if (cur != 0) {
+      runHook((int) (cur & NUMBER), true); // an attempt still running or waiting (shutdown): the action drops it
+    }
     List<AttemptRecord> history;
     synchronized (this) {
       history = failures == null ? List.of() : List.copyOf(failures);
@@ -330,13 +447,16 @@ final class DeliveryTask implements Runnable {
     DeadLetter letter = new DeadLetter(Uuid7.next().toString(), event, handler.name(), handler.subject(), reason,
         history, rt.clock.instant());
     try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-      long heldBack = overload ? rt.overloadLog.admit(System.nanoTime()) : 0;
+      long heldBack = overload ? rt.overloadLog.admit(System.nanoTime()) : rt.deadLetterLog(handler.name()).admit(System.nanoTime());
       if (heldBack < 0) {
         rt.log().debug("[observer] {}: dead-lettered event {} ({}){}", handler.name(), event.id(), reason, Runtime.req(event));
       } else {
         rt.log().warn("[observer] {}: dead-lettered event {} ({}){}{}", handler.name(), event.id(), reason, Runtime.req(event),
-            heldBack == 0 ? "" : "; " + heldBack + " more were dead-lettered for overload since the last such line "
-                + "(each is in the dead-letter store; lines per event at DEBUG)");
+            heldBack == 0 ? "" : overload
+                ? "; " + heldBack + " more were dead-lettered for overload since the last such line "
+                    + "(each is in the dead-letter store; lines per event at DEBUG)"
+                : "; " + heldBack + " more of " + handler.name() + " were dead-lettered since the last such line "
+                    + "(each is in the dead-letter store; lines per event at DEBUG)");
       }
     }
     rt.storeDeadLetter(letter);

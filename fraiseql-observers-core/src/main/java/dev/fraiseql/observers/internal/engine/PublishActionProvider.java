@@ -61,7 +61,7 @@ public final class PublishActionProvider implements ActionProvider {
 
     @Override
     public CompletionStage<ActionResult> execute(Delivery delivery) {
-      return bus.publish(OutboundMessage.forEvent(subject, delivery.event()))
+      return bus.publish(OutboundMessage.forEvent(subject, delivery.event()), delivery)
           .thenApply(ack -> ActionResult.delivered(
               (ack.duplicate() ? "duplicate, stored once" : "stored") + (ack.position().isEmpty() ? "" : " at " + ack.position())));
     }

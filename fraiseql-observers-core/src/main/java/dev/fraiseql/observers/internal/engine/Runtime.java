@@ -49,6 +49,9 @@ final class Runtime {
   /** Thins the WARN lines of overload dead letters (one per second, with a count). */
   final LogThrottle overloadLog = new LogThrottle(1_000_000_000L, System.nanoTime());
   final InMemoryDeadLetterStore fallbackDeadLetters = new InMemoryDeadLetterStore(10_000);
+  /** Per handler: thin the WARN lines of failed attempts and of dead letters (one per second, with a count). */
+  private final java.util.concurrent.ConcurrentHashMap<String, LogThrottle> retryLogs = new java.util.concurrent.ConcurrentHashMap<>();
+  private final java.util.concurrent.ConcurrentHashMap<String, LogThrottle> deadLetterLogs = new java.util.concurrent.ConcurrentHashMap<>();
   volatile boolean closing;
   /** Set while close() dead-letters what did not finish in time. */
   volatile boolean aborting;
@@ -89,14 +92,45 @@ final class Runtime {
     return Math.max(10, Math.min(1000, shortest / 10));
   }
 
-  /** Settles every attempt that is past its timeout. */
+  /** Settles every attempt that is past its timeout; reports the tail of thinned log lines. */
   void sweepTimeouts() {
     tasks.expireOverdue(nanos());
-    long held = overloadLog.flush(System.nanoTime());
+    long now = System.nanoTime();
+    long held = overloadLog.flush(now);
     if (held > 0) {
       LOG.warn("[observer] {} more deliveries were dead-lettered because the engine was overloaded (max_in_flight "
           + "reached) since the last such line; each is in the dead-letter store (lines per event at DEBUG)", held);
     }
+    if (!retryLogs.isEmpty()) {
+      retryLogs.forEach((handler, log) -> {
+        long h = log.flush(now);
+        if (h > 0) {
+          LOG.warn("[observer] {}: {} more failed attempts since the last such line, each retried per the handler's "
+              + "budget (lines per attempt at DEBUG)", handler, h);
+        }
+      });
+    }
+    if (!deadLetterLogs.isEmpty()) {
+      deadLetterLogs.forEach((handler, log) -> {
+        long h = log.flush(now);
+        if (h > 0) {
+          LOG.warn("[observer] {}: {} more deliveries were dead-lettered since the last such line; each is in the "
+              + "dead-letter store (lines per event at DEBUG)", handler, h);
+        }
+      });
+    }
+  }
+
+  /** The throttle of a handler's "attempt n/m failed" WARN lines. */
+  LogThrottle retryLog(String handler) {
+    LogThrottle t = retryLogs.get(handler);
+    return t != null ? t : retryLogs.computeIfAbsent(handler, h -> new LogThrottle(1_000_000_000L, System.nanoTime()));
+  }
+
+  /** The throttle of a handler's "dead-lettered event" WARN lines (overload has its own, {@link #overloadLog}). */
+  LogThrottle deadLetterLog(String handler) {
+    LogThrottle t = deadLetterLogs.get(handler);
+    return t != null ? t : deadLetterLogs.computeIfAbsent(handler, h -> new LogThrottle(1_000_000_000L, System.nanoTime()));
   }
 
   /**

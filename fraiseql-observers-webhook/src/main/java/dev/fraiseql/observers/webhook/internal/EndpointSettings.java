@@ -25,13 +25,16 @@ final class EndpointSettings {
   static final String MAX_CONCURRENCY = "max_concurrency";
   static final String REQUEST_TIMEOUT_MS = "request_timeout_ms";
   static final String RESPONSE_EXCERPT_BYTES = "response_excerpt_bytes";
+  static final String QUEUE_TIMEOUT_MS = "queue_timeout_ms";
 
   static final Set<String> KEYS = Set.of(URL, HEADERS, EGRESS, MAX_CONCURRENCY, REQUEST_TIMEOUT_MS,
-      RESPONSE_EXCERPT_BYTES);
+      RESPONSE_EXCERPT_BYTES, QUEUE_TIMEOUT_MS);
 
   static final int DEFAULT_MAX_CONCURRENCY = 16;
   static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(10);
   static final int DEFAULT_RESPONSE_EXCERPT_BYTES = 512;
+  /** How long a request may wait for a free slot before the attempt counts as failed (not sent). */
+  static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
 
   /** Header names users may not set in {@code headers}: the HTTP client's own and the ones we set per attempt. */
   private static final Set<String> RESERVED = Set.of("host", "connection", "content-length", "expect", "upgrade",
@@ -143,11 +146,12 @@ final class EndpointSettings {
   }
 
   /** The validated limits and egress policy of an endpoint. */
-  record Limits(EgressPolicy egress, Duration requestTimeout, int maxConcurrency, int excerptBytes) {}
+  record Limits(EgressPolicy egress, Duration requestTimeout, int maxConcurrency, int excerptBytes,
+      Duration queueTimeout) {}
 
   /**
-   * Reads {@code egress}, {@code request_timeout_ms}, {@code max_concurrency} and
-   * {@code response_excerpt_bytes}, and checks {@code uri} (when known) against the egress policy.
+   * Reads {@code egress}, {@code request_timeout_ms}, {@code max_concurrency}, {@code queue_timeout_ms}
+   * and {@code response_excerpt_bytes}, and checks {@code uri} (when known) against the egress policy.
    */
   static Limits limits(ActionContext ctx, URI uri) {
     Settings s = ctx.settings();
@@ -174,8 +178,18 @@ final class EndpointSettings {
     int concurrency = p.check(() -> s.intValue(MAX_CONCURRENCY, DEFAULT_MAX_CONCURRENCY, 1, 4096), DEFAULT_MAX_CONCURRENCY);
     int excerpt = p.check(() -> s.intValue(RESPONSE_EXCERPT_BYTES, DEFAULT_RESPONSE_EXCERPT_BYTES, 0, 65536),
         DEFAULT_RESPONSE_EXCERPT_BYTES);
+    // 0 = no limit (a wait still ends: every slot is freed within the request's timeouts); memory stays
+    // bounded by max_in_flight either way
+    Duration queueTimeout = p.check(() -> {
+      Duration q = s.millis(QUEUE_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT);
+      if (q.compareTo(Duration.ofDays(1)) > 0) {
+        throw problem(s, QUEUE_TIMEOUT_MS, "queue_timeout_ms of handler " + ctx.handlerName() + " is more than a day",
+            "give at most 86400000, or 0 to wait for a free slot without a limit (default 60000)");
+      }
+      return q;
+    }, DEFAULT_QUEUE_TIMEOUT);
     p.throwIfAny(ctx.config().source());
-    return new Limits(egress, timeout, concurrency, excerpt);
+    return new Limits(egress, timeout, concurrency, excerpt, queueTimeout);
   }
 
   /**
@@ -200,7 +214,7 @@ final class EndpointSettings {
     secrets.addAll(extraSecrets);
     Clock clock = ctx.component(Clock.class).orElse(Clock.systemUTC());
     return new HttpEndpoint(ctx.handlerName(), uri, redacted, method, headers, limits.requestTimeout(),
-        limits.maxConcurrency(), Math.max(1, ctx.config().maxInFlight()), limits.excerptBytes(), limits.egress(),
+        limits.maxConcurrency(), limits.queueTimeout(), limits.excerptBytes(), limits.egress(),
         new Scrubber(secrets), clock);
   }
 }

@@ -1,6 +1,8 @@
 package dev.fraiseql.observers.webhook.internal;
 
+import dev.fraiseql.observers.internal.LogThrottle;
 import dev.fraiseql.observers.spi.ActionResult;
+import dev.fraiseql.observers.spi.Delivery;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -33,9 +35,20 @@ import org.slf4j.LoggerFactory;
  * retryable (with the {@code Retry-After} delay when given); 3xx is a permanent failure (the
  * redirect is not followed; its {@code Location} is logged redacted); other 4xx are permanent. The
  * detail of a failure is {@code HTTP 503: <first bytes of the body>}.
+ *
+ * <p>Waiting for a free slot ({@code max_concurrency}) is not part of an attempt: the request tells the
+ * engine it is queued ({@link Delivery#markQueued()}), so the handler's {@code timeout_ms} does not run
+ * and no budget is spent while it waits; its clock starts when the request is handed to the HTTP client
+ * ({@link Delivery#markStarted()}), which is refused for an attempt the engine has given up on (such a
+ * request is never sent). A wait is bounded by {@code queue_timeout_ms}: past it the request leaves the
+ * queue unsent and the attempt counts as a retryable failure. If the engine gives up on an attempt (its
+ * timeout passed, the engine is closing), a waiting request leaves the queue and a request in flight is
+ * aborted. A saturated endpoint is logged once per {@link #LOG_INTERVAL_NANOS}, not per request.
  */
 final class HttpEndpoint implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(HttpEndpoint.class);
+  /** At most one "saturated" line and one "waited too long" line per endpoint per this interval. */
+  static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(5);
 
   private final String handler;
   private final URI uri;
@@ -49,11 +62,18 @@ final class HttpEndpoint implements AutoCloseable {
   private final Clock clock;
   private final HttpClient client;
   private final EndpointLimiter limiter;
+  private final Duration queueTimeout;
+  /** When the next "saturated" line is due (System.nanoTime()): one volatile read per queued request, no shared counter. */
+  private final java.util.concurrent.atomic.AtomicLong nextSaturatedLine = new java.util.concurrent.atomic.AtomicLong(System.nanoTime());
+  private final LogThrottle expiredLog = new LogThrottle(LOG_INTERVAL_NANOS, System.nanoTime());
   /** HTTP/2 over TLS (negotiated, falls back to 1.1); plain http stays HTTP/1.1 (no h2c upgrade). */
   private final boolean http2;
 
+  /**
+   * @param queueTimeout how long a request may wait for a free slot ({@code queue_timeout_ms}); zero for no limit
+   */
   HttpEndpoint(String handler, URI uri, String redacted, String method, Map<String, String> headers,
-      Duration requestTimeout, int maxConcurrency, int maxQueued, int excerptBytes, EgressPolicy egress,
+      Duration requestTimeout, int maxConcurrency, Duration queueTimeout, int excerptBytes, EgressPolicy egress,
       Scrubber scrubber, Clock clock) {
     this.handler = handler;
     this.uri = uri;
@@ -72,7 +92,8 @@ final class HttpEndpoint implements AutoCloseable {
         .connectTimeout(connectTimeout)
         .build();
     this.http2 = "https".equalsIgnoreCase(uri.getScheme());
-    this.limiter = new EndpointLimiter(maxConcurrency, maxQueued);
+    this.queueTimeout = queueTimeout;
+    this.limiter = new EndpointLimiter(maxConcurrency, queueTimeout.toNanos());
   }
 
   private static final AtomicBoolean WARNED = new AtomicBoolean();
@@ -114,24 +135,88 @@ final class HttpEndpoint implements AutoCloseable {
   }
 
   /**
-   * Sends one request. Never completes exceptionally: every outcome is an {@link ActionResult}.
+   * Sends one request for one attempt of {@code delivery}: at once when a slot is free, else after
+   * waiting for one (not timed as part of the attempt; see the class comment). Never completes
+   * exceptionally: every outcome is an {@link ActionResult}.
    *
    * @param extraHeaders per-attempt headers (event id, attempt, signatures)
    */
-  CompletableFuture<ActionResult> send(byte[] body, String contentType, Map<String, String> extraHeaders) {
-    CompletableFuture<ActionResult> result = new CompletableFuture<>();
-    boolean queued = limiter.submit(() -> attempt(body, contentType, extraHeaders, result));
-    if (!queued) {
-      result.complete(ActionResult.retry("endpoint busy: " + limiter.queued()
-          + " requests already waiting for " + redacted));
+  CompletableFuture<ActionResult> send(Delivery delivery, byte[] body, String contentType, Map<String, String> extraHeaders) {
+    Request r = new Request(delivery, body, contentType, extraHeaders);
+    delivery.onAbandoned(r);
+    if (limiter.submit(r)) {
+      long due = nextSaturatedLine.get();
+      long now = System.nanoTime();
+      if (now - due >= 0 && nextSaturatedLine.compareAndSet(due, now + LOG_INTERVAL_NANOS)) {
+        LOG.info("[observer] {}: {} is saturated: {} requests waiting for a free slot ({} of max_concurrency = {} in "
+            + "flight, the oldest waiting {}ms); a wait is not an attempt (no budget spent, timeout_ms not running) and is "
+            + "bounded by queue_timeout_ms = {}", handler, redacted, limiter.queued(), limiter.inFlight(),
+            limiter.maxConcurrency(), TimeUnit.NANOSECONDS.toMillis(limiter.oldestWaitNanos()), queueTimeout.toMillis());
+      }
     }
-    return result;
+    return r.result;
   }
 
-  private void attempt(byte[] body, String contentType, Map<String, String> extraHeaders,
-      CompletableFuture<ActionResult> result) {
-    if (result.isDone()) {
-      // The dispatcher gave up on this attempt (timeout) while it waited for a free slot.
+  /** One attempt's request: waits for a slot (maybe), then is sent; also the hook the engine runs if it gives up on it. */
+  private final class Request extends EndpointLimiter.Task implements Runnable {
+    final Delivery delivery;
+    final byte[] body;
+    final String contentType;
+    final Map<String, String> extraHeaders;
+    final CompletableFuture<ActionResult> result = new CompletableFuture<>();
+    /** The exchange once handed to the client, to abort it if the engine gives up on the attempt. */
+    volatile CompletableFuture<HttpResponse<Void>> sent;
+
+    Request(Delivery delivery, byte[] body, String contentType, Map<String, String> extraHeaders) {
+      this.delivery = delivery;
+      this.body = body;
+      this.contentType = contentType;
+      this.extraHeaders = extraHeaders;
+    }
+
+    @Override
+    void start() {
+      attempt(this);
+    }
+
+    @Override
+    boolean queued() {
+      if (delivery.markQueued()) {
+        return true;
+      }
+      result.complete(ActionResult.retry("abandoned by the engine before it was queued for " + redacted));
+      return false;
+    }
+
+    @Override
+    void expired(long waitedNanos, int stillWaiting) {
+      String why = "no free slot at " + redacted + " within queue_timeout_ms = " + queueTimeout.toMillis()
+          + " (waited " + TimeUnit.NANOSECONDS.toMillis(waitedNanos) + "ms; " + stillWaiting
+          + " requests still waiting, max_concurrency = " + limiter.maxConcurrency() + "); not sent";
+      long heldBack = expiredLog.admit(System.nanoTime());
+      if (heldBack >= 0) {
+        LOG.warn("[observer] {}: {}; each such request counts as a failed attempt and is retried per the handler's "
+            + "budget{}", handler, why, heldBack == 0 ? "" : "; " + heldBack + " more waited too long since the last such line");
+      }
+      result.complete(ActionResult.retry(why));
+    }
+
+    /** The engine gave up on this attempt: leave the queue unsent, or abort the exchange in flight. */
+    @Override
+    public void run() {
+      if (limiter.drop(this)) {
+        result.complete(ActionResult.retry("abandoned by the engine while waiting for a slot at " + redacted));
+        return;
+      }
+      CompletableFuture<HttpResponse<Void>> s = sent;
+      if (s != null) {
+        s.cancel(true); // JDK 16+: aborts the exchange; its completion below frees the slot
+      }
+    }
+  }
+
+  private void attempt(Request r) {
+    if (r.result.isDone()) {
       limiter.release();
       return;
     }
@@ -141,16 +226,16 @@ final class HttpEndpoint implements AutoCloseable {
         limiter.release();
         String why = "egress refused: " + redacted + " (" + refused.get() + ")";
         LOG.warn("[observer] {}: {}", handler, why);
-        result.complete(ActionResult.failed(why));
+        r.result.complete(ActionResult.failed(why));
         return;
       }
     } catch (UnknownHostException e) {
       limiter.release();
-      result.complete(ActionResult.retry("cannot resolve host " + uri.getHost()));
+      r.result.complete(ActionResult.retry("cannot resolve host " + uri.getHost()));
       return;
     } catch (RuntimeException e) {
       limiter.release();
-      result.complete(ActionResult.retry("egress check failed: " + e.getClass().getSimpleName()));
+      r.result.complete(ActionResult.retry("egress check failed: " + e.getClass().getSimpleName()));
       return;
     }
     HttpRequest request;
@@ -158,15 +243,21 @@ final class HttpEndpoint implements AutoCloseable {
       HttpRequest.Builder b = HttpRequest.newBuilder(uri)
           .timeout(requestTimeout)
           .version(http2 ? HttpClient.Version.HTTP_2 : HttpClient.Version.HTTP_1_1)
-          .method(method, HttpRequest.BodyPublishers.ofByteArray(body))
-          .header("Content-Type", contentType)
+          .method(method, HttpRequest.BodyPublishers.ofByteArray(r.body))
+          .header("Content-Type", r.contentType)
           .header("User-Agent", Version.USER_AGENT);
       headers.forEach(b::setHeader);
-      extraHeaders.forEach(b::setHeader);
+      r.extraHeaders.forEach(b::setHeader);
       request = b.build();
     } catch (IllegalArgumentException e) {
       limiter.release();
-      result.complete(ActionResult.failed("invalid request: " + scrubber.scrub(e.getMessage())));
+      r.result.complete(ActionResult.failed("invalid request: " + scrubber.scrub(e.getMessage())));
+      return;
+    }
+    // The attempt's clock starts here, at the hand-off; an attempt the engine has given up on is not sent.
+    if (!r.delivery.markStarted()) {
+      limiter.release();
+      r.result.complete(ActionResult.retry("abandoned by the engine before it was sent to " + redacted));
       return;
     }
     long started = System.nanoTime();
@@ -176,24 +267,29 @@ final class HttpEndpoint implements AutoCloseable {
       sent = client.sendAsync(request, response);
     } catch (RuntimeException e) {
       limiter.release();
-      result.complete(ActionResult.retry("cannot send: " + e.getClass().getSimpleName()));
+      r.result.complete(ActionResult.retry("cannot send: " + e.getClass().getSimpleName()));
       return;
     }
+    r.sent = sent;
+    if (r.delivery.isAbandoned()) {
+      sent.cancel(true); // given up on while being handed over (the hook may have looked before r.sent was set)
+    }
+    CompletableFuture<ActionResult> result = r.result;
     sent.whenComplete((ignored, error) -> {
       try {
-        ActionResult r;
+        ActionResult outcome;
         try {
           // the status decides; a body that broke off or ran over the drain limit after it does not
-          r = error != null && response.info().isEmpty() ? judge(error) : judge(response);
+          outcome = error != null && response.info().isEmpty() ? judge(error) : judge(response);
         } catch (RuntimeException e) {
-          r = ActionResult.retry("unexpected " + e.getClass().getSimpleName());
+          outcome = ActionResult.retry("unexpected " + e.getClass().getSimpleName());
         }
         if (LOG.isTraceEnabled()) {
           // TRACE: the engine already logs each outcome at DEBUG in the seeds' shape; this adds the HTTP view.
-          LOG.trace("[observer] {}: {} {} → {} in {}ms", handler, method, redacted, r,
+          LOG.trace("[observer] {}: {} {} → {} in {}ms", handler, method, redacted, outcome,
               TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         }
-        result.complete(r);
+        result.complete(outcome);
       } finally {
         // after this response's outcome: the next queued request starts on this thread (no hand-off)
         limiter.release();

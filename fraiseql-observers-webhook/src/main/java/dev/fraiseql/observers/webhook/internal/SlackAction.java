@@ -104,7 +104,7 @@ public final class SlackAction implements Action {
     } catch (IllegalArgumentException | JsonProcessingException e) {
       return CompletableFuture.completedFuture(ActionResult.failed("cannot build the Slack message: " + e.getMessage()));
     }
-    return endpoint.send(body, "application/json", WebhookAction.deliveryHeaders(delivery));
+    return endpoint.send(delivery, body, "application/json", WebhookAction.deliveryHeaders(delivery));
   }
 
   /** The message {@link #execute} would post for {@code delivery}, posted nowhere. */

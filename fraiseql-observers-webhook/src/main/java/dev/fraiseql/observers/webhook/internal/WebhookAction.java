@@ -204,7 +204,7 @@ public final class WebhookAction implements Action {
     if (signer != null) {
       signer.sign(headers.get(HEADER_DELIVERY_ID), clock.instant().getEpochSecond(), body, headers);
     }
-    return endpoint.send(body, contentType, headers);
+    return endpoint.send(delivery, body, contentType, headers);
   }
 
   /** The request {@link #execute} would send for {@code delivery}, sent nowhere (signature headers masked). */
