@@ -205,6 +205,24 @@ class RedisPublisherIT extends RedisScope {
   }
 
   @Test
+  void aBurstBeyondTheQueueWaitsForRoomInsteadOfFailing() throws Exception {
+    // a queue of 5 and rounds of 5: a burst of 300 from one caller outruns the publisher many times over
+    RedisEventBus bus = bus(Map.of("publishers", 1L, "batch", 5L, "publish_queue", 5L, "timeout_ms", 2000L));
+    List<CompletableFuture<PublishAck>> acks = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      acks.add(bus.publish(message("burst", "b" + i, "burst-" + i)).toCompletableFuture());
+    }
+    List<PublishAck> got = all(acks); // throws if any publish was refused
+    assertThat(got).hasSize(300).noneMatch(PublishAck::duplicate);
+    List<StreamEntry> stored = entries(bus.streamKey("burst"));
+    assertThat(stored).hasSize(300);
+    // one publisher: stored in the order of the publish calls
+    for (int i = 0; i < 300; i++) {
+      assertThat(stored.get(i).getFields()).containsEntry("payload", "b" + i);
+    }
+  }
+
+  @Test
   void severalPublishersStoreEveryMessageExactlyOnce() throws Exception {
     for (long window : new long[] {120_000L, 0L}) {
       RedisEventBus bus = bus(Map.of("publishers", 4L, "batch", 50L, "dedup_window_ms", window, "publish_queue", 100_000L));

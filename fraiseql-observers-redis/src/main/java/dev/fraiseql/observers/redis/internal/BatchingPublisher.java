@@ -39,8 +39,9 @@ import redis.clients.jedis.params.XAddParams;
  * {@code xadd}.
  *
  * <p>Bounded: at most {@code publish_queue} messages wait. When the queue is full, {@link #publish}
- * fails at once with a {@link RejectedExecutionException} (it never blocks the caller, and the
- * engine's publish action retries it within its budget). When Redis is unreachable, each round fails
+ * holds its caller up to {@code timeout_ms} for room (a burst pushes back on the engine's workers
+ * instead of failing attempts), then fails with a {@link RejectedExecutionException} (the engine's
+ * publish action retries it within its budget). When Redis is unreachable, each round fails
  * (the futures complete exceptionally and the engine retries) and the thread backs off, up to 2s
  * between attempts, so it never spins; it reconnects on its next round.
  *
@@ -175,6 +176,8 @@ final class BatchingPublisher implements AutoCloseable {
   private final byte[] windowArg;
   private final int batch;
   private final BlockingQueue<Pending> queue;
+  /** How long {@link #publish} waits for room in a full queue ({@code timeout_ms}). */
+  private final long offerWaitMillis;
   private final Thread[] threads;
   /** Completes the callers' futures, one task per round; runs a task itself when it falls behind. */
   private final ThreadPoolExecutor completer;
@@ -204,6 +207,7 @@ final class BatchingPublisher implements AutoCloseable {
     this.windowArg = bytes(Long.toString(s.dedupWindow().toMillis()));
     this.batch = s.batch();
     this.queue = new ArrayBlockingQueue<>(s.publishQueue());
+    this.offerWaitMillis = s.timeout().toMillis();
     int n = s.publishers();
     AtomicInteger completerSeq = new AtomicInteger();
     this.completer = new ThreadPoolExecutor(n, n, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(4 * n), r -> {
@@ -228,20 +232,30 @@ final class BatchingPublisher implements AutoCloseable {
       p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
       return p;
     }
-    if (!queue.offer(p)) {
+    if (!queue.offer(p) && !offerWaiting(p)) {
       long n = rejected.incrementAndGet();
       if (n == 1 || n % 1000 == 0) {
-        LOG.warn("[observer] redis publish queue full ({} waiting, publish_queue): Redis at {} is slower than the"
-            + " event rate or unreachable; publishes fail until it drains ({} rejected so far)",
-            queue.size(), client.where(), n);
+        LOG.warn("[observer] redis publish queue full ({} waiting, publish_queue) for over {}ms (timeout_ms): Redis at"
+            + " {} is slower than the event rate or unreachable; publishes fail until it drains ({} rejected so far)",
+            queue.size(), offerWaitMillis, client.where(), n);
       }
       p.completeExceptionally(new RejectedExecutionException("redis publish queue is full (" + queue.size()
-          + " messages waiting for " + client.where() + "); retry later"));
+          + " messages waiting for " + client.where() + " for over " + offerWaitMillis + "ms); retry later"));
     } else if (closed && queue.remove(p)) {
       // closed while we queued it: no publisher may be left to take it
       p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
     }
     return p;
+  }
+
+  /** Waits up to {@code timeout_ms} for room in the queue: the caller is held back, not failed at once. */
+  private boolean offerWaiting(Pending p) {
+    try {
+      return queue.offer(p, offerWaitMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** How many publishes were refused because the queue was full. */
