@@ -124,10 +124,13 @@ final class RedisCase implements BenchCase {
     AtomicLong seq = new AtomicLong();
     URI uri = URI.create(Servers.redisUrl());
     List<Jedis> conns = new ArrayList<>();
-    try (Jedis admin = new Jedis(uri);
+    // RESP2 without a HELLO, like our bus' connections (Jedis 8's Jedis class does not negotiate RESP3)
+    redis.clients.jedis.JedisClientConfig resp2 = redis.clients.jedis.DefaultJedisClientConfig.builder()
+        .serverDefaultProtocol().build();
+    try (Jedis admin = new Jedis(uri, resp2);
         ObserverEngine engine = ObserverEngine.builder().configToml(toml).listener(listener).build()) {
       for (int p = 0; p < CoreCase.PRODUCERS; p++) {
-        conns.add(new Jedis(uri));
+        conns.add(new Jedis(uri, resp2));
       }
       try {
         Bench.Side ours = Bench.prepared(() -> admin.del(oursKey), count -> {

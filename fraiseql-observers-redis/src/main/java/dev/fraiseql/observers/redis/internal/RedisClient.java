@@ -97,6 +97,9 @@ public final class RedisClient implements AutoCloseable {
         .socketTimeoutMillis(read)
         .blockingSocketTimeoutMillis(read)
         .database(url.database())
+        // RESP2 as with Jedis 5 (no HELLO; Jedis 8 would otherwise negotiate RESP3 on pooled connections):
+        // the replies this module reads are RESP2's shapes
+        .serverDefaultProtocol()
         .clientName(name);
     if (url.tls()) {
       cfg.sslOptions(SslOptions.defaults()); // the JVM trust store, certificate and host name verified
