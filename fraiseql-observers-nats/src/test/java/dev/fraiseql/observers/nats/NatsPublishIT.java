@@ -2,6 +2,7 @@ package dev.fraiseql.observers.nats;
 
 import static dev.fraiseql.observers.nats.NatsTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObservedEvent;
@@ -115,6 +116,31 @@ class NatsPublishIT {
       assertThat(plain.jetStreamManagement().getStreamInfo("S" + id,
           io.nats.client.api.StreamInfoOptions.filterSubjects(subject)).getStreamState().getSubjects().get(0).getCount())
           .isEqualTo(2); // the first and third publish; the duplicate was not stored
+    }
+  }
+
+  /** A publish the stream refuses: jnats' PublishAck reading of the error reply fails the attempt, nothing is stored. */
+  @Test
+  void aPublishTheStreamRefusesFailsWithTheServersReasonAndStoresNothing() throws Exception {
+    backend = NatsTestSupport.backend(NatsTestSupport.settingsFor(id));
+    EventBus bus = backend.bus();
+    String subject = "t" + id + ".order.refused";
+    assertThat(await(Duration.ofSeconds(10), () -> publishable(bus, "t" + id + ".warmup"))).isTrue();
+    // an expected last sequence the stream does not have: JetStream answers with an error, not an ack
+    CompletableFuture<PublishAck> refused = bus.publish(new OutboundMessage(subject, "x".getBytes(StandardCharsets.UTF_8),
+        Map.of("Nats-Expected-Last-Sequence", "999999"), "refused-1")).toCompletableFuture();
+    assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(dev.fraiseql.observers.ObserverException.class)
+        .cause().hasMessageContaining(subject).hasMessageContaining("wrong last sequence")
+        .hasRootCauseInstanceOf(io.nats.client.JetStreamApiException.class);
+    PublishAck stored = bus.publish(new OutboundMessage(subject, "y".getBytes(StandardCharsets.UTF_8), Map.of(),
+        "stored-1")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(stored.duplicate()).isFalse();
+    try (Connection plain = NatsTestSupport.rawConnection()) {
+      StreamInfo info = plain.jetStreamManagement().getStreamInfo("S" + id,
+          io.nats.client.api.StreamInfoOptions.filterSubjects(subject));
+      assertThat(info.getStreamState().getSubjects()).hasSize(1);
+      assertThat(info.getStreamState().getSubjects().get(0).getCount()).isEqualTo(1); // only the second
+      assertThat(stored.position()).isEqualTo(Long.toString(info.getStreamState().getLastSequence()));
     }
   }
 

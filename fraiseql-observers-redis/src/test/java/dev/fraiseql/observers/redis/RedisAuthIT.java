@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Protocol;
 
 /** An ACL user with a password in {@code redis_url}, limited to the test's key prefix. */
@@ -39,14 +39,14 @@ class RedisAuthIT {
   @BeforeEach
   void createUser() {
     assumeTrue(RedisTestSupport.url().equals("redis://localhost:6379"), "creates an ACL user on the local server");
-    try (JedisPooled raw = RedisTestSupport.raw()) {
+    try (RedisClient raw = RedisTestSupport.raw()) {
       raw.sendCommand(Protocol.Command.ACL, "SETUSER", user, "on", ">" + password, "~" + prefix + "*", "+@all");
     }
   }
 
   @AfterEach
   void dropUser() {
-    try (JedisPooled raw = RedisTestSupport.raw()) {
+    try (RedisClient raw = RedisTestSupport.raw()) {
       raw.sendCommand(Protocol.Command.ACL, "DELUSER", user);
     }
     RedisTestSupport.cleanup(prefix);

@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 
 /** End to end through {@link ObserverEngine} with {@code backend = "redis"}, found with ServiceLoader. */
 class RedisEngineIT {
@@ -102,7 +102,7 @@ class RedisEngineIT {
       assertThat(d.reason()).contains("3");
       assertThat(handled).containsOnlyOnce("alice@example.com", "flaky@example.com");
 
-      try (JedisPooled raw = RedisTestSupport.raw()) {
+      try (RedisClient raw = RedisTestSupport.raw()) {
         String key = prefix + "stream:fraiseql.user.created";
         assertThat(raw.xlen(key)).isEqualTo(3);
         // effectively_once kept its keys in Redis: both handlers of alice's event are done
@@ -162,7 +162,7 @@ class RedisEngineIT {
       engine.onCommit(ObservedEvent.insert("tb_order", Map.of("id", 42, "sku", "BOOK-1", "qty", 2)));
       assertThat(await(Duration.ofSeconds(20), () -> reserved.size() == 1)).isTrue();
       assertThat(reserved.get(0)).containsEntry("sku", "BOOK-1").containsEntry("qty", 2);
-      try (JedisPooled raw = RedisTestSupport.raw()) {
+      try (RedisClient raw = RedisTestSupport.raw()) {
         String key = prefix + "stream:fraiseql.order.created";
         assertThat(raw.xlen(key)).isEqualTo(1);
         assertThat(raw.xinfoGroups(key)).extracting(g -> g.getName()).containsExactly("inventory");

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 
 class RedisIdempotencyStoreIT {
   private String prefix;
@@ -89,7 +89,7 @@ class RedisIdempotencyStoreIT {
     // another listener of the same event is independent
     assertThat(get(store.claim(key, "audit", Duration.ofSeconds(30)))).isEqualTo(Claim.CLAIMED);
     // the done marker expires after idempotency_ttl_ms (7 days by default)
-    try (JedisPooled raw = RedisTestSupport.raw()) {
+    try (RedisClient raw = RedisTestSupport.raw()) {
       long ttl = raw.pttl(prefix + "idem:6:ledger:" + key);
       assertThat(ttl).isBetween(Duration.ofDays(7).toMillis() - 60_000, Duration.ofDays(7).toMillis());
     }
@@ -127,7 +127,7 @@ class RedisIdempotencyStoreIT {
   @Test
   void doneKeysCanBeKeptForever() throws Exception {
     try (RedisBackend forever = RedisTestSupport.backend(prefix, Map.of("idempotency_ttl_ms", 0L));
-        JedisPooled raw = RedisTestSupport.raw()) {
+        RedisClient raw = RedisTestSupport.raw()) {
       IdempotencyStore s = forever.idempotencyStore().orElseThrow();
       String key = UUID.randomUUID().toString();
       assertThat(get(s.claim(key, "h", Duration.ofSeconds(30)))).isEqualTo(Claim.CLAIMED);

@@ -11,7 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.params.XAddParams;
 
@@ -28,7 +28,7 @@ public final class RedisPublishRatio {
     String prefix = RedisTestSupport.uniquePrefix();
     ObservedEvent event = ObservedEvent.insert("tb_user", Map.of("id", "550e8400-e29b-41d4-a716-446655440000",
         "email", "alice@example.com", "name", "Alice"));
-    try (JedisPooled raw = RedisTestSupport.raw()) {
+    try (RedisClient raw = RedisTestSupport.raw()) {
       for (int round = 0; round < 2; round++) {
         double rawRate = rawRate(raw, prefix + "raw", event, n);
         double plainRate = busRate(prefix, Map.of("dedup_window_ms", 0L), event, n, "plain" + round);
@@ -42,7 +42,7 @@ public final class RedisPublishRatio {
     }
   }
 
-  private static double rawRate(JedisPooled raw, String key, ObservedEvent event, int n) {
+  private static double rawRate(RedisClient raw, String key, ObservedEvent event, int n) {
     OutboundMessage m = OutboundMessage.forEvent("s", event);
     long t0 = System.nanoTime();
     for (int done = 0; done < n; done += 100) {

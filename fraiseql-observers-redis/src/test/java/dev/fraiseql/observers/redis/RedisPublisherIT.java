@@ -3,6 +3,7 @@ package dev.fraiseql.observers.redis;
 import static dev.fraiseql.observers.redis.RedisTestSupport.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.fraiseql.observers.redis.internal.RedisBackend;
 import dev.fraiseql.observers.redis.internal.RedisEventBus;
 import dev.fraiseql.observers.spi.OutboundMessage;
 import dev.fraiseql.observers.spi.PublishAck;
@@ -205,6 +206,24 @@ class RedisPublisherIT extends RedisScope {
   }
 
   @Test
+  void aBurstBeyondTheQueueWaitsForRoomInsteadOfFailing() throws Exception {
+    // a queue of 5 and rounds of 5: a burst of 300 from one caller outruns the publisher many times over
+    RedisEventBus bus = bus(Map.of("publishers", 1L, "batch", 5L, "publish_queue", 5L, "timeout_ms", 2000L));
+    List<CompletableFuture<PublishAck>> acks = new ArrayList<>();
+    for (int i = 0; i < 300; i++) {
+      acks.add(bus.publish(message("burst", "b" + i, "burst-" + i)).toCompletableFuture());
+    }
+    List<PublishAck> got = all(acks); // throws if any publish was refused
+    assertThat(got).hasSize(300).noneMatch(PublishAck::duplicate);
+    List<StreamEntry> stored = entries(bus.streamKey("burst"));
+    assertThat(stored).hasSize(300);
+    // one publisher: stored in the order of the publish calls
+    for (int i = 0; i < 300; i++) {
+      assertThat(stored.get(i).getFields()).containsEntry("payload", "b" + i);
+    }
+  }
+
+  @Test
   void severalPublishersStoreEveryMessageExactlyOnce() throws Exception {
     for (long window : new long[] {120_000L, 0L}) {
       RedisEventBus bus = bus(Map.of("publishers", 4L, "batch", 50L, "dedup_window_ms", window, "publish_queue", 100_000L));
@@ -298,6 +317,24 @@ class RedisPublisherIT extends RedisScope {
       assertThat(now).hasSize(1).doesNotContainAnyElementsOf(ours); // a new connection replaced the killed one
       before.addAll(now);
     }
+  }
+
+  /** Jedis 8 negotiates RESP3 by default; every connection of ours stays on RESP2, whose reply shapes it reads. */
+  @Test
+  void everyConnectionOfTheBackendSpeaksResp2() throws Exception {
+    RedisBackend b = backend(Map.of("publishers", 2L));
+    RedisEventBus bus = (RedisEventBus) b.bus();
+    bus.publish(message("resp", "m", "resp-1")).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    b.deadLetterStore().orElseThrow().count(); // a pooled connection too
+    List<Map<String, String>> ours = new ArrayList<>();
+    for (Map<String, String> c : clients()) {
+      if (c.get("name").startsWith("fraiseql-observers")) {
+        ours.add(c);
+      }
+    }
+    assertThat(ours).extracting(c -> c.get("name")).anyMatch(n -> n.startsWith("fraiseql-observers-publisher-"))
+        .anyMatch(n -> n.equals("fraiseql-observers"));
+    assertThat(ours).allSatisfy(c -> assertThat(c.get("resp")).as(c.get("name")).isEqualTo("2"));
   }
 
   /** The ids of the connections publisher threads opened (named {@code fraiseql-observers-publisher-N}). */

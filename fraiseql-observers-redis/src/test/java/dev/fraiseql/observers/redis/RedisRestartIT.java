@@ -23,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.resps.StreamGroupInfo;
 
 /**
@@ -71,7 +71,7 @@ class RedisRestartIT {
       }
       assertThat(await(Duration.ofSeconds(20), () -> received.containsAll(after)))
           .as("everything published after the restart is delivered").isTrue();
-      try (JedisPooled raw = RedisTestSupport.raw()) {
+      try (RedisClient raw = RedisTestSupport.raw()) {
         String key = prefix + "stream:orders";
         List<StreamGroupInfo> groups = raw.xinfoGroups(key);
         assertThat(groups).extracting(StreamGroupInfo::getName).containsExactly("fulfilment");

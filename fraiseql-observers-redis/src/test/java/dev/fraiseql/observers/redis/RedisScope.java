@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 
 /**
  * A fresh key prefix, a raw client to look at what arrived, and backends, subscriptions and other
@@ -15,7 +15,7 @@ import redis.clients.jedis.JedisPooled;
  */
 abstract class RedisScope {
   protected String prefix;
-  protected JedisPooled raw;
+  protected RedisClient raw;
   protected final List<AutoCloseable> toClose = new ArrayList<>();
 
   @BeforeEach

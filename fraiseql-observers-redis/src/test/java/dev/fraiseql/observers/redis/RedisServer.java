@@ -8,7 +8,7 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 
 /**
  * Stops and restarts the local Redis (6379) with the project's exact commands, and always leaves it
@@ -37,7 +37,7 @@ final class RedisServer {
   }
 
   static boolean answers() {
-    try (JedisPooled j = RedisTestSupport.raw()) {
+    try (RedisClient j = RedisTestSupport.raw()) {
       return "PONG".equals(j.ping());
     } catch (RuntimeException e) {
       return false;

@@ -8,7 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
 
@@ -38,13 +38,13 @@ final class RedisTestSupport {
     return new RedisBackend(RedisSettings.from(settings(prefix, extra)));
   }
 
-  static JedisPooled raw() {
-    return new JedisPooled(java.net.URI.create(url()));
+  static RedisClient raw() {
+    return RedisClient.create(java.net.URI.create(url()));
   }
 
   /** Deletes every key under {@code prefix}. */
   static void cleanup(String prefix) {
-    try (JedisPooled j = raw()) {
+    try (RedisClient j = raw()) {
       String cursor = ScanParams.SCAN_POINTER_START;
       do {
         ScanResult<String> r = j.scan(cursor, new ScanParams().match(prefix + "*").count(1000));

@@ -141,7 +141,7 @@ final class KvIdempotencyStore implements IdempotencyStore, AutoCloseable {
             .orElseThrow(() -> new ObserverException("not connected to NATS at " + settings.redactedServers()
                 + " yet: idempotency bucket " + bucket + " unavailable"));
         try {
-          live.connection().keyValueManagement().getBucketInfo(bucket);
+          live.connection().keyValueManagement().getStatus(bucket);
         } catch (JetStreamApiException e) {
           live.connection().keyValueManagement().create(KeyValueConfiguration.builder()
               .name(bucket).storageType(settings.storage).replicas(settings.replicas).build());

@@ -191,9 +191,16 @@ final class NatsConnector implements AutoCloseable {
       this.host = host;
     }
 
+    /** jnats calls the four-argument form; this one only serves callers of the old form. */
+    @Deprecated
     @Override
     public void connectionEvent(Connection conn, Events type) {
-      host.ifPresent(h -> h.connectionEvent(conn, type));
+      connectionEvent(conn, type, null, null);
+    }
+
+    @Override
+    public void connectionEvent(Connection conn, Events type, Long time, String uriDetails) {
+      host.ifPresent(h -> h.connectionEvent(conn, type, time, uriDetails));
       switch (type) {
         case DISCONNECTED -> {
           if (!closed && now().isPresent() && !disconnected.getAndSet(true)) {

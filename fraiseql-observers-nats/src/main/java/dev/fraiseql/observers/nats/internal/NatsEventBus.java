@@ -9,7 +9,6 @@ import dev.fraiseql.observers.spi.PermanentFailureException;
 import dev.fraiseql.observers.spi.PublishAck;
 import dev.fraiseql.observers.spi.SubscriptionSpec;
 import io.nats.client.JetStreamApiException;
-import io.nats.client.Message;
 import io.nats.client.Options;
 import io.nats.client.impl.Headers;
 import java.util.List;
@@ -149,23 +148,23 @@ public final class NatsEventBus implements EventBus {
   }
 
   /**
-   * Sends with the window permit held, as JetStream's publish does: a request to the subject whose
-   * reply is the stream's acknowledgement. No timer per message: jnats fails a request that has had
+   * Sends with the window permit held through jnats' {@link io.nats.client.JetStream#publishAsync}:
+   * JetStream's publish, a request to the subject whose reply is the stream's acknowledgement, read
+   * by jnats into its {@link io.nats.client.api.PublishAck} (a refused publish fails the future with
+   * jnats' {@link JetStreamApiException}). No timer per message: jnats fails a request that has had
    * no answer for the connection's {@code requestCleanupInterval} (set to {@code publish_timeout_ms})
    * from one periodic sweep of its own, and fails them all when the connection closes, so the permit
-   * always comes back. The answer arrives on jnats' reply thread: {@link Pending} releases the permit,
-   * reads the acknowledgement and completes the caller's future (the engine hands its settling over
-   * to its own executor).
+   * always comes back. {@link Pending} releases the permit and completes the caller's future (the
+   * engine hands its settling over to its own executor).
    *
-   * <p>Not {@code JetStream.publishAsync}: in jnats 2.20 it copies the headers twice per message (to
-   * merge publish options, then into the outgoing message) and chains one more future; here the
-   * headers, with {@code Nats-Msg-Id}, are built and serialized once (see {@link WireHeaders}).
+   * <p>The de-duplication id goes in as the {@code Nats-Msg-Id} header beside the event's headers
+   * (what {@code PublishOptions.messageId} would add, without jnats copying the headers to merge it).
    */
   private void send(NatsConnector.Live live, Pending pending) {
     OutboundMessage message = pending.message;
-    CompletableFuture<Message> f;
+    CompletableFuture<io.nats.client.api.PublishAck> f;
     try {
-      f = live.connection().request(message.subject(), headers(message), message.payload());
+      f = live.jetStream().publishAsync(message.subject(), headers(message), message.payload());
     } catch (IllegalArgumentException e) {
       window.release();
       pending.completeExceptionally(new PermanentFailureException("cannot publish to NATS subject `"
@@ -180,83 +179,17 @@ public final class NatsEventBus implements EventBus {
   }
 
   private static Headers headers(OutboundMessage message) {
-    WireHeaders h = new WireHeaders();
+    Headers h = new Headers();
     for (Map.Entry<String, String> e : message.headers().entrySet()) {
       h.put(e.getKey(), e.getValue());
     }
     h.put(MSG_ID_HEADER, message.deduplicationId());
-    return h.freeze();
-  }
-
-  /**
-   * The headers of one publish, serialized once on the publishing thread. The connection has a single
-   * writer thread, which otherwise encodes every header key and value of every message itself, and
-   * jnats copies a {@link Headers} it is handed unless it is read-only. Frozen, this one is read-only
-   * (nothing changes it after {@link #freeze()}: it never leaves this class and jnats) and writes the
-   * bytes {@link Headers#serializeToArray} produced at {@link #freeze()}.
-   */
-  static final class WireHeaders extends Headers {
-    private static final byte[] VERSION_LINE = "NATS/1.0\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-    private byte[] wire;
-
-    /**
-     * Serializes as {@link Headers#serializeToArray} does ({@code NATS/1.0␍␊}, {@code key:value␍␊} per
-     * value, {@code ␍␊}) without a byte array per key and value; if the result does not fill
-     * {@link #serializedLength()} exactly (another jnats layout), jnats' own serializer writes it.
-     */
-    WireHeaders freeze() {
-      byte[] b = new byte[serializedLength()];
-      if (writeAscii(this, b) != b.length) {
-        super.serializeToArray(0, b);
-      }
-      wire = b;
-      return this;
-    }
-
-    /** Writes {@code h} into {@code dest} from 0; the bytes written, or -1 when they do not fit. */
-    @SuppressWarnings("deprecation") // String.getBytes(int, int, byte[], int): jnats admits only ASCII here
-    static int writeAscii(Headers h, byte[] dest) {
-      try {
-        System.arraycopy(VERSION_LINE, 0, dest, 0, VERSION_LINE.length);
-        int p = VERSION_LINE.length;
-        for (Map.Entry<String, List<String>> e : h.entrySet()) {
-          String key = e.getKey();
-          for (String value : e.getValue()) {
-            key.getBytes(0, key.length(), dest, p);
-            p += key.length();
-            dest[p++] = ':';
-            value.getBytes(0, value.length(), dest, p);
-            p += value.length();
-            dest[p++] = '\r';
-            dest[p++] = '\n';
-          }
-        }
-        dest[p++] = '\r';
-        dest[p++] = '\n';
-        return p;
-      } catch (IndexOutOfBoundsException e) {
-        return -1;
-      }
-    }
-
-    @Override
-    public boolean isReadOnly() {
-      return wire != null || super.isReadOnly();
-    }
-
-    @Override
-    public int serializeToArray(int destPosition, byte[] dest) {
-      byte[] b = wire;
-      if (b == null) {
-        return super.serializeToArray(destPosition, dest);
-      }
-      System.arraycopy(b, 0, dest, destPosition, b.length);
-      return b.length;
-    }
+    return h;
   }
 
   /** The caller's future, completed by the server's answer to one publish. */
-  private final class Pending extends CompletableFuture<PublishAck> implements BiConsumer<Message, Throwable> {
+  private final class Pending extends CompletableFuture<PublishAck>
+      implements BiConsumer<io.nats.client.api.PublishAck, Throwable> {
     final OutboundMessage message;
 
     Pending(OutboundMessage message) {
@@ -264,37 +197,17 @@ public final class NatsEventBus implements EventBus {
     }
 
     @Override
-    public void accept(Message reply, Throwable error) {
+    public void accept(io.nats.client.api.PublishAck ack, Throwable error) {
       window.release();
       if (error != null) {
         completeExceptionally(translate(message, error, true));
         return;
       }
-      long seq;
-      boolean duplicate;
-      try {
-        if (reply.isStatusMessage()) {
-          throw new java.io.IOException("Error Publishing: " + reply.getStatus().getMessageWithCode());
-        }
-        PubAcks.Ack plain = PubAcks.parse(reply.getData());
-        if (plain != null) {
-          seq = plain.seq();
-          duplicate = plain.duplicate();
-        } else {
-          // an error, or a shape PubAcks does not read: jnats' parser (JetStreamApiException for errors)
-          io.nats.client.api.PublishAck ack = new io.nats.client.api.PublishAck(reply);
-          seq = ack.getSeqno();
-          duplicate = ack.isDuplicate();
-        }
-      } catch (Exception e) {
-        completeExceptionally(translate(message, e, true));
-        return;
-      }
-      if (duplicate && log.isDebugEnabled()) {
+      if (ack.isDuplicate() && log.isDebugEnabled()) {
         log.debug("NATS stored {} once already (Nats-Msg-Id {}), seq {}", message.subject(),
-            message.deduplicationId(), seq);
+            message.deduplicationId(), ack.getSeqno());
       }
-      complete(new PublishAck(message.subject(), duplicate, Long.toString(seq)));
+      complete(new PublishAck(message.subject(), ack.isDuplicate(), Long.toString(ack.getSeqno())));
     }
   }
 

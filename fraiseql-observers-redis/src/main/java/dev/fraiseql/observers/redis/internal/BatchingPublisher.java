@@ -3,11 +3,9 @@ package dev.fraiseql.observers.redis.internal;
 import dev.fraiseql.observers.spi.OutboundMessage;
 import dev.fraiseql.observers.spi.PublishAck;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -22,33 +20,41 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.params.XAddParams;
 
 /**
- * Publishes with pipelined XADDs: callers enqueue; {@code publishers} threads (each with its own
- * connection, outside the pool) take up to {@code batch} queued messages at a time and send them in
- * one round trip. A publisher thread only encodes, writes and reads: each round's replies are handed
- * in one task to a small executor that completes the callers' futures (and so runs whatever the
- * callers chained on them, e.g. the engine's bookkeeping), while the publisher goes on with the next
- * round. Under load a whole batch shares one round trip; a lone publish goes out at once.
+ * Publishes with Jedis pipelines: callers enqueue; {@code publishers} threads (each with its own
+ * {@link Jedis} connection, outside the pool) take up to {@code batch} queued messages at a time and
+ * send them as one pipeline ({@link Pipeline#sync()}: one flush, then every reply). A publisher thread
+ * only builds the commands, sends them and reads the replies: each round's replies are handed in one
+ * task to a small executor that completes the callers' futures (and so runs whatever the callers
+ * chained on them, e.g. the engine's bookkeeping), while the publisher goes on with the next round.
+ * Under load a whole batch shares one round trip; a lone publish goes out at once. Only Jedis' public
+ * API is used: {@code Jedis}, {@code Pipeline}, {@code Response}, {@code evalsha} / {@code eval} and
+ * {@code xadd}.
  *
  * <p>Bounded: at most {@code publish_queue} messages wait. When the queue is full, {@link #publish}
- * fails at once with a {@link RejectedExecutionException} (it never blocks the caller, and the
- * engine's publish action retries it within its budget). When Redis is unreachable, each round fails
+ * holds its caller up to {@code timeout_ms} for room (a burst pushes back on the engine's workers
+ * instead of failing attempts), then fails with a {@link RejectedExecutionException} (the engine's
+ * publish action retries it within its budget). When Redis is unreachable, each round fails
  * (the futures complete exceptionally and the engine retries) and the thread backs off, up to 2s
  * between attempts, so it never spins; it reconnects on its next round.
  *
  * <p>De-duplication: with {@code dedup_window_ms > 0} (default 2 minutes, like JetStream's duplicate
- * window) a round's messages are appended by ONE script call ({@link #DEDUP_BATCH}, up to
- * {@value #SCRIPT_ENTRIES} messages per call) that skips every message whose
+ * window) a round's messages are appended by ONE script call ({@link #DEDUP_BATCH} by
+ * {@code EVALSHA}, up to {@value #SCRIPT_ENTRIES} messages per call) that skips every message whose
  * {@link OutboundMessage#deduplicationId()} it finds recorded within the window, and records the id
  * of every message it stores: a second publish with the same id within the window — in a later round
  * or in the same one — stores nothing and is acknowledged as a duplicate with the first entry's id.
  * So the engine's retry of a publish whose reply was lost (Redis stored it, the connection dropped)
  * does not store it twice, and a publisher may resend a round its dead connection lost. With 0, a
- * plain XADD per message: retries can duplicate. Either way every entry carries its {@code dedup}
- * field.
+ * plain pipelined XADD per message: retries can duplicate. Either way every entry carries its
+ * {@code dedup} field.
  *
  * <p>Order: with one publisher, entries are stored in the order {@link #publish} was called; with more,
  * rounds taken by different publishers may interleave.
@@ -57,12 +63,15 @@ final class BatchingPublisher implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(BatchingPublisher.class);
   private static final byte[] PAYLOAD = bytes(StreamEntry.PAYLOAD);
   private static final byte[] DEDUP = bytes(StreamEntry.DEDUP);
-  private static final byte[] MAXLEN = bytes("MAXLEN");
-  private static final byte[] APPROX = bytes("~");
-  private static final byte[] AUTO_ID = bytes("*");
-  private static final byte[] XADD = bytes("XADD");
-  private static final byte[] EVALSHA = bytes("EVALSHA");
-  private static final byte[] EVAL = bytes("EVAL");
+  /** {@code 0..1023} as the decimal strings the script reads (counts and indexes). */
+  private static final byte[][] SMALL = new byte[1024][];
+
+  static {
+    for (int i = 0; i < SMALL.length; i++) {
+      SMALL[i] = bytes(Integer.toString(i));
+    }
+  }
+
   /** Messages per script call: bounds the script's argument count and Lua's unpack of the keys. */
   static final int SCRIPT_ENTRIES = 500;
   /**
@@ -155,16 +164,20 @@ final class BatchingPublisher implements AutoCloseable {
       + "end\n"
       + "return out\n";
   private static final byte[] DEDUP_BATCH_BYTES = bytes(DEDUP_BATCH);
+  /** The script's SHA-1, as Redis computes it (hex), for EVALSHA. */
   private static final byte[] DEDUP_BATCH_SHA = bytes(sha1Hex(DEDUP_BATCH_BYTES));
 
   private final RedisClient client;
   private final String streamPrefix;
   private final String dedupPrefix;
   private final boolean dedup;
+  private final XAddParams xaddParams;
   private final byte[] maxLenArg;
   private final byte[] windowArg;
   private final int batch;
   private final BlockingQueue<Pending> queue;
+  /** How long {@link #publish} waits for room in a full queue ({@code timeout_ms}). */
+  private final long offerWaitMillis;
   private final Thread[] threads;
   /** Completes the callers' futures, one task per round; runs a task itself when it falls behind. */
   private final ThreadPoolExecutor completer;
@@ -189,10 +202,12 @@ final class BatchingPublisher implements AutoCloseable {
     this.streamPrefix = streamPrefix;
     this.dedupPrefix = s.keyPrefix() + "dedup:";
     this.dedup = s.dedupWindow().toMillis() > 0;
+    this.xaddParams = XAddParams.xAddParams().maxLen(s.maxLen()).approximateTrimming();
     this.maxLenArg = bytes(Long.toString(s.maxLen()));
     this.windowArg = bytes(Long.toString(s.dedupWindow().toMillis()));
     this.batch = s.batch();
     this.queue = new ArrayBlockingQueue<>(s.publishQueue());
+    this.offerWaitMillis = s.timeout().toMillis();
     int n = s.publishers();
     AtomicInteger completerSeq = new AtomicInteger();
     this.completer = new ThreadPoolExecutor(n, n, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(4 * n), r -> {
@@ -217,15 +232,15 @@ final class BatchingPublisher implements AutoCloseable {
       p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
       return p;
     }
-    if (!queue.offer(p)) {
+    if (!queue.offer(p) && !offerWaiting(p)) {
       long n = rejected.incrementAndGet();
       if (n == 1 || n % 1000 == 0) {
-        LOG.warn("[observer] redis publish queue full ({} waiting, publish_queue): Redis at {} is slower than the"
-            + " event rate or unreachable; publishes fail until it drains ({} rejected so far)",
-            queue.size(), client.where(), n);
+        LOG.warn("[observer] redis publish queue full ({} waiting, publish_queue) for over {}ms (timeout_ms): Redis at"
+            + " {} is slower than the event rate or unreachable; publishes fail until it drains ({} rejected so far)",
+            queue.size(), offerWaitMillis, client.where(), n);
       }
       p.completeExceptionally(new RejectedExecutionException("redis publish queue is full (" + queue.size()
-          + " messages waiting for " + client.where() + "); retry later"));
+          + " messages waiting for " + client.where() + " for over " + offerWaitMillis + "ms); retry later"));
     } else if (closed && queue.remove(p)) {
       // closed while we queued it: no publisher may be left to take it
       p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
@@ -233,15 +248,41 @@ final class BatchingPublisher implements AutoCloseable {
     return p;
   }
 
+  /** Waits up to {@code timeout_ms} for room in the queue: the caller is held back, not failed at once. */
+  private boolean offerWaiting(Pending p) {
+    try {
+      return queue.offer(p, offerWaitMillis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   /** How many publishes were refused because the queue was full. */
   long rejectedCount() {
     return rejected.get();
   }
 
+  /** One publisher's connection and the pipeline kept on it (reused round after round). */
+  private static final class Conn {
+    final Jedis jedis;
+    final Pipeline pipeline;
+
+    Conn(Jedis jedis) {
+      this.jedis = jedis;
+      this.pipeline = jedis.pipelined();
+    }
+
+    boolean usable() {
+      return jedis.isConnected() && !jedis.isBroken();
+    }
+  }
+
   /** One publisher thread: takes rounds from the queue until closed and drained. */
   private void run(int index) {
     Encoder enc = new Encoder();
-    PipelineConnection conn = null;
+    Conn conn = null;
+    String name = client.clientName() + "-publisher-" + index;
     long backoffMs = 0;
     try {
       while (true) {
@@ -274,7 +315,7 @@ final class BatchingPublisher implements AutoCloseable {
           if (!kept) {
             closeQuietly(conn);
             conn = null;
-            conn = client.pipelineConnection(client.clientName() + "-publisher-" + index);
+            conn = new Conn(client.publisherConnection(name));
           }
           send(conn, enc, r);
           if (dedup && kept && r.failure instanceof JedisConnectionException) {
@@ -283,15 +324,15 @@ final class BatchingPublisher implements AutoCloseable {
             closeQuietly(conn);
             conn = null;
             r.failure = null;
-            conn = client.pipelineConnection(client.clientName() + "-publisher-" + index);
+            conn = new Conn(client.publisherConnection(name));
             send(conn, enc, r);
           }
         } catch (RuntimeException e) {
-          r.failure = e; // could not connect, or an encoding bug: the whole rest of the round fails
+          r.failure = e; // could not connect, or a bug building the commands: the whole round fails
         }
         completer.execute(() -> complete(r));
         if (r.failure != null) {
-          // the connection failed, or the round stopped half-written: start the next one on a new connection
+          // the connection failed, or the round stopped half-sent: start the next one on a new connection
           closeQuietly(conn);
           conn = null;
           if (outage.compareAndSet(false, true)) {
@@ -314,12 +355,15 @@ final class BatchingPublisher implements AutoCloseable {
     }
   }
 
-  /** A round taken from the queue and, once sent, Redis' replies (one per command; an exception for an error). */
+  /**
+   * A round taken from the queue and, once sent, Redis' replies: one {@link Response} per command
+   * (per script call with de-duplication, per message without), or the connection failure that
+   * left them unread.
+   */
   private static final class Round {
     final List<Pending> messages;
-    Object[] replies;
-    /** Commands whose reply was read; the rest failed with {@link #failure}. */
-    int read;
+    List<Response<Object>> scriptReplies;
+    List<Response<byte[]>> xaddReplies;
     RuntimeException failure;
 
     Round(List<Pending> messages) {
@@ -328,58 +372,55 @@ final class BatchingPublisher implements AutoCloseable {
   }
 
   /**
-   * Writes a round's commands in one write, then reads every reply. A connection failure stops
-   * reading: what was read stays valid, the rest fails with it. NOSCRIPT (Redis restarted or its
-   * script cache was flushed: nothing ran) is answered by sending the same call as EVAL, which caches
-   * the script again.
+   * Sends a round's commands as one pipeline and reads every reply. A connection failure fails the
+   * whole round (Jedis reads a pipeline's replies together: none is known if one is lost). NOSCRIPT
+   * (Redis restarted or its script cache was flushed: nothing ran) is answered by sending the same
+   * call as EVAL, which caches the script again.
    */
-  private void send(PipelineConnection conn, Encoder enc, Round r) {
+  private void send(Conn conn, Encoder enc, Round r) {
     List<Pending> round = r.messages;
-    int commands = dedup ? (round.size() + SCRIPT_ENTRIES - 1) / SCRIPT_ENTRIES : round.size();
-    if (r.replies == null) {
-      r.replies = new Object[commands];
-    }
-    int from = r.read; // on a resend, the commands already answered are not sent again
+    Pipeline pipe = conn.pipeline;
     try {
       if (dedup) {
-        for (int c = from; c < commands; c++) {
-          enc.script(conn.resp, false, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
+        int calls = (round.size() + SCRIPT_ENTRIES - 1) / SCRIPT_ENTRIES;
+        List<byte[][]> args = new ArrayList<>(calls);
+        int[] keys = new int[calls];
+        r.scriptReplies = new ArrayList<>(calls);
+        for (int c = 0; c < calls; c++) {
+          byte[][] a = enc.script(round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
+          args.add(a);
+          keys[c] = enc.keyCount;
+          r.scriptReplies.add(pipe.evalsha(DEDUP_BATCH_SHA, keys[c], a));
         }
-      } else {
-        for (int i = from; i < commands; i++) {
-          enc.xadd(conn.resp, round.get(i).message);
-        }
-      }
-      conn.write();
-      for (int i = from; i < commands; i++) {
-        r.replies[i] = reply(conn);
-        r.read = i + 1;
-      }
-      if (dedup) {
-        for (int c = from; c < commands; c++) {
-          if (r.replies[c] instanceof JedisDataException
-              && String.valueOf(((JedisDataException) r.replies[c]).getMessage()).startsWith("NOSCRIPT")) {
-            enc.script(conn.resp, true, round, c * SCRIPT_ENTRIES, Math.min(round.size(), (c + 1) * SCRIPT_ENTRIES));
-            conn.write();
-            r.replies[c] = reply(conn);
+        pipe.sync();
+        boolean again = false;
+        for (int c = 0; c < calls; c++) {
+          if (noScript(r.scriptReplies.get(c))) {
+            r.scriptReplies.set(c, pipe.eval(DEDUP_BATCH_BYTES, keys[c], args.get(c)));
+            again = true;
           }
         }
+        if (again) {
+          pipe.sync();
+        }
+      } else {
+        r.xaddReplies = new ArrayList<>(round.size());
+        for (Pending p : round) {
+          r.xaddReplies.add(pipe.xadd(enc.streamKey(p.message.subject()), xaddParams, enc.fields(p.message)));
+        }
+        pipe.sync();
       }
     } catch (JedisConnectionException e) {
       r.failure = e;
-    } finally {
-      conn.resp.clear();
     }
   }
 
-  /** The next reply, or the error Redis answered instead. */
-  private static Object reply(PipelineConnection conn) {
+  private static boolean noScript(Response<Object> reply) {
     try {
-      return conn.read();
-    } catch (JedisConnectionException e) {
-      throw e;
+      reply.get();
+      return false;
     } catch (JedisDataException e) {
-      return e;
+      return String.valueOf(e.getMessage()).startsWith("NOSCRIPT");
     }
   }
 
@@ -389,13 +430,14 @@ final class BatchingPublisher implements AutoCloseable {
     for (int i = 0; i < round.size(); i++) {
       Pending p = round.get(i);
       try {
+        if (r.failure != null) {
+          throw r.failure;
+        }
         if (dedup) {
           int c = i / SCRIPT_ENTRIES;
-          Object reply = c < r.read ? r.replies[c] : null;
-          p.complete(scriptAck(p.message.subject(), reply, i - c * SCRIPT_ENTRIES, r.failure));
+          p.complete(scriptAck(p.message.subject(), r.scriptReplies.get(c).get(), i - c * SCRIPT_ENTRIES));
         } else {
-          Object reply = i < r.read ? r.replies[i] : null;
-          p.complete(xaddAck(p.message.subject(), reply, r.failure));
+          p.complete(new PublishAck(p.message.subject(), false, new String(r.xaddReplies.get(i).get(), StandardCharsets.UTF_8)));
         }
       } catch (RuntimeException e) {
         p.completeExceptionally(new RedisBusException("XADD to " + streamPrefix + p.message.subject() + " on "
@@ -404,14 +446,7 @@ final class BatchingPublisher implements AutoCloseable {
     }
   }
 
-  private static PublishAck xaddAck(String subject, Object reply, RuntimeException failure) {
-    if (reply instanceof byte[]) {
-      return new PublishAck(subject, false, new String((byte[]) reply, StandardCharsets.UTF_8));
-    }
-    throw replyError(reply, failure);
-  }
-
-  private static PublishAck scriptAck(String subject, Object reply, int entry, RuntimeException failure) {
+  private static PublishAck scriptAck(String subject, Object reply, int entry) {
     if (reply instanceof List && ((List<?>) reply).size() > 2 * entry + 1) {
       List<?> l = (List<?>) reply;
       Object flag = l.get(2 * entry);
@@ -424,134 +459,120 @@ final class BatchingPublisher implements AutoCloseable {
       }
       throw new JedisDataException(value);
     }
-    throw replyError(reply, failure);
-  }
-
-  private static RuntimeException replyError(Object reply, RuntimeException failure) {
-    if (reply instanceof RuntimeException) {
-      return (RuntimeException) reply;
-    }
-    if (reply == null) {
-      return failure != null ? failure : new IllegalStateException("no reply");
-    }
-    return new IllegalStateException("unexpected reply " + reply);
+    throw new IllegalStateException("unexpected reply " + reply);
   }
 
   /**
-   * Encodes commands as RESP (one publisher thread's), with the byte forms of stream keys,
-   * de-duplication key prefixes and header names cached per subject / name; ids, header values and
-   * numbers are written straight into the buffer.
+   * Builds commands' arguments (one publisher thread's), with the byte forms of stream keys,
+   * de-duplication key prefixes and header names cached per subject / name.
    */
   private final class Encoder {
     private final Map<String, byte[][]> subjects = new HashMap<>();
     private final Map<String, byte[]> headerNames = new HashMap<>();
     private final List<String> streams = new ArrayList<>();
-    /** A script call's header names and values, all messages' in a row; message k's are [first[k], first[k + 1]). */
-    private String[] names = new String[1024];
-    private String[] values = new String[1024];
-    private int[] first = new int[129];
-    /** The distinct header-name sequences of a script call (by the first message having each), and each message's. */
-    private final List<Integer> layoutStart = new ArrayList<>();
-    private int[] layoutOf = new int[129];
+    /** The distinct header-name sequences of a script call, and each message's index into it. */
+    private final List<List<String>> layouts = new ArrayList<>();
+    private int[] layoutOf = new int[128];
+    /** The number of keys (streams) of the last {@link #script} call. */
+    int keyCount;
 
-    /** XADD key MAXLEN ~ max_len * payload <bytes> dedup <id> h:<name> <value>... */
-    void xadd(PipelineConnection.Resp out, OutboundMessage m) {
-      out.array(6 + 4 + 2 * m.headers().size()).bulk(XADD).bulk(subject(m.subject())[0]).bulk(MAXLEN).bulk(APPROX)
-          .bulk(maxLenArg).bulk(AUTO_ID);
-      fields(out, m);
+    byte[] streamKey(String subject) {
+      return subject(subject)[0];
     }
 
-    /** EVALSHA (or EVAL, with the body) of {@link #DEDUP_BATCH} for messages [from, to) of the round. */
-    void script(PipelineConnection.Resp out, boolean withBody, List<Pending> round, int from, int to) {
+    /** An entry's fields, in order: payload, dedup, h:&lt;name&gt; per header. */
+    Map<byte[], byte[]> fields(OutboundMessage m) {
+      Map<byte[], byte[]> f = new LinkedHashMap<>(2 * (2 + m.headers().size()));
+      f.put(PAYLOAD, m.payload());
+      f.put(DEDUP, bytes(m.deduplicationId()));
+      for (Map.Entry<String, String> h : m.headers().entrySet()) {
+        f.put(headerName(h.getKey()), bytes(h.getValue()));
+      }
+      return f;
+    }
+
+    /** The keys and arguments of {@link #DEDUP_BATCH} for messages [from, to) of the round (see its ARGV). */
+    byte[][] script(List<Pending> round, int from, int to) {
       int count = to - from;
-      if (first.length < count + 1) {
-        first = new int[Math.max(count + 1, 2 * first.length)];
-        layoutOf = new int[first.length];
+      if (layoutOf.length < count) {
+        layoutOf = new int[Math.max(count, 2 * layoutOf.length)];
       }
       streams.clear();
-      layoutStart.clear();
-      // one pass over each message's headers: names and values into flat arrays, layouts found
-      int pos = 0;
+      layouts.clear();
       int nameArgs = 0;
+      int valueArgs = 0;
       int last = -1;
       for (int i = from; i < to; i++) {
         OutboundMessage m = round.get(i).message;
         if (indexOf(m.subject()) < 0) {
           streams.add(m.subject());
         }
-        int n = m.headers().size();
-        if (names.length < pos + n) {
-          names = Arrays.copyOf(names, Math.max(pos + n, 2 * names.length));
-          values = Arrays.copyOf(values, names.length);
-        }
-        first[i - from] = pos;
-        for (Map.Entry<String, String> h : m.headers().entrySet()) {
-          names[pos] = h.getKey();
-          values[pos++] = h.getValue();
-        }
-        first[i - from + 1] = pos;
-        int l = last >= 0 && sameNames(last, i - from) ? last : layout(i - from);
-        if (l == layoutStart.size()) {
-          layoutStart.add(i - from);
-          nameArgs += 1 + n;
+        // consecutive messages mostly share their header names: the previous message's layout is tried first
+        int l = last >= 0 && sameNames(layouts.get(last), m.headers()) ? last : layout(m.headers());
+        if (l == layouts.size()) {
+          layouts.add(new ArrayList<>(m.headers().keySet()));
+          nameArgs += 1 + m.headers().size();
         }
         layoutOf[i - from] = l;
         last = l;
+        valueArgs += m.headers().size();
       }
       int s = streams.size();
-      out.array(3 + s + 5 + s + 2 * count + nameArgs + 2 * count + pos)
-          .bulk(withBody ? EVAL : EVALSHA).bulk(withBody ? DEDUP_BATCH_BYTES : DEDUP_BATCH_SHA).bulk(s);
+      byte[][] a = new byte[s + 5 + s + 2 * count + nameArgs + 2 * count + valueArgs][];
+      int k = 0;
       for (String subject : streams) {
-        out.bulk(subject(subject)[0]);
+        a[k++] = subject(subject)[0];
       }
-      out.bulk(maxLenArg).bulk(windowArg).bulk(s).bulk(count).bulk(layoutStart.size());
+      a[k++] = maxLenArg;
+      a[k++] = windowArg;
+      a[k++] = number(s);
+      a[k++] = number(count);
+      a[k++] = number(layouts.size());
       for (String subject : streams) {
-        out.bulk(subject(subject)[1]);
+        a[k++] = subject(subject)[1];
       }
       for (int i = from; i < to; i++) {
-        out.bulk(round.get(i).message.deduplicationId());
+        a[k++] = bytes(round.get(i).message.deduplicationId());
       }
       for (int i = from; i < to; i++) {
-        out.bulk(s == 1 ? 1 : indexOf(round.get(i).message.subject()) + 1);
+        a[k++] = number(s == 1 ? 1 : indexOf(round.get(i).message.subject()) + 1);
       }
-      for (int l = 0; l < layoutStart.size(); l++) {
-        int k = layoutStart.get(l);
-        out.bulk(first[k + 1] - first[k]);
-        for (int x = first[k]; x < first[k + 1]; x++) {
-          out.bulk(headerName(names[x]));
+      for (List<String> names : layouts) {
+        a[k++] = number(names.size());
+        for (String n : names) {
+          a[k++] = headerName(n);
         }
       }
       for (int i = from; i < to; i++) {
-        out.bulk(layoutOf[i - from] + 1).bulk(round.get(i).message.payload());
-        for (int x = first[i - from]; x < first[i - from + 1]; x++) {
-          out.bulk(values[x]);
+        OutboundMessage m = round.get(i).message;
+        a[k++] = number(layoutOf[i - from] + 1);
+        a[k++] = m.payload();
+        for (String v : m.headers().values()) {
+          a[k++] = bytes(v);
         }
       }
-      Arrays.fill(names, 0, pos, null);
-      Arrays.fill(values, 0, pos, null);
+      keyCount = s;
+      return a;
     }
 
-    /** The layout of message k (its names already in {@link #names}): a known one, or {@code layoutStart.size()}. */
-    private int layout(int k) {
-      for (int l = 0; l < layoutStart.size(); l++) {
-        if (sameNames(l, k)) {
+    /** The index of the layout with exactly these header names in this order, or {@code layouts.size()}. */
+    private int layout(Map<String, String> headers) {
+      for (int l = 0; l < layouts.size(); l++) {
+        if (sameNames(layouts.get(l), headers)) {
           return l;
         }
       }
-      return layoutStart.size();
+      return layouts.size();
     }
 
-    /** Whether layout l has exactly the header names of message k, in the same order. */
-    private boolean sameNames(int l, int k) {
-      int a = first[layoutStart.get(l)];
-      int aEnd = first[layoutStart.get(l) + 1];
-      int b = first[k];
-      int bEnd = first[k + 1];
-      if (aEnd - a != bEnd - b) {
+    private boolean sameNames(List<String> names, Map<String, String> headers) {
+      if (names.size() != headers.size()) {
         return false;
       }
-      for (; a < aEnd; a++, b++) {
-        if (names[a] != names[b] && !names[a].equals(names[b])) {
+      int x = 0;
+      for (String n : headers.keySet()) {
+        String o = names.get(x++);
+        if (o != n && !o.equals(n)) {
           return false;
         }
       }
@@ -566,13 +587,6 @@ final class BatchingPublisher implements AutoCloseable {
         }
       }
       return -1;
-    }
-
-    private void fields(PipelineConnection.Resp out, OutboundMessage m) {
-      out.bulk(PAYLOAD).bulk(m.payload()).bulk(DEDUP).bulk(m.deduplicationId());
-      for (Map.Entry<String, String> h : m.headers().entrySet()) {
-        out.bulk(headerName(h.getKey())).bulk(h.getValue());
-      }
     }
 
     /** {stream key, de-duplication key prefix} of a subject. */
@@ -602,27 +616,31 @@ final class BatchingPublisher implements AutoCloseable {
     }
   }
 
+  private static byte[] number(int n) {
+    return n >= 0 && n < SMALL.length ? SMALL[n] : bytes(Integer.toString(n));
+  }
+
   private static byte[] bytes(String s) {
     return s.getBytes(StandardCharsets.UTF_8);
   }
 
   private static String sha1Hex(byte[] data) {
     try {
-      byte[] d = MessageDigest.getInstance("SHA-1").digest(data);
+      byte[] d = java.security.MessageDigest.getInstance("SHA-1").digest(data);
       StringBuilder sb = new StringBuilder(40);
       for (byte b : d) {
         sb.append(Character.forDigit((b >> 4) & 0xf, 16)).append(Character.forDigit(b & 0xf, 16));
       }
       return sb.toString();
-    } catch (NoSuchAlgorithmException e) {
+    } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-1 is not available", e);
     }
   }
 
-  private static void closeQuietly(PipelineConnection c) {
+  private static void closeQuietly(Conn c) {
     if (c != null) {
       try {
-        c.close();
+        c.jedis.close();
       } catch (RuntimeException e) {
         LOG.debug("[observer] closing a redis publisher connection: {}", e.toString());
       }

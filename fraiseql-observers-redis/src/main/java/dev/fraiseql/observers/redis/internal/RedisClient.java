@@ -2,18 +2,18 @@ package dev.fraiseql.observers.redis.internal;
 
 import java.time.Duration;
 import java.util.function.Function;
-import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Connection;
+import redis.clients.jedis.ConnectionPoolConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
- * The connection pool, opened lazily on first use (creating a backend only for its stores, or
+ * The connection pool (Jedis' {@link redis.clients.jedis.RedisClient}, pooled by commons-pool2), opened lazily on first use (creating a backend only for its stores, or
  * starting the host while Redis is down, never connects). Thread-safe.
  *
  * <p>The socket read timeout is {@code timeout_ms + block_ms}, so that a blocking XREADGROUP never
@@ -25,7 +25,7 @@ public final class RedisClient implements AutoCloseable {
 
   private final RedisSettings settings;
   private final String clientName;
-  private volatile JedisPooled pooled;
+  private volatile redis.clients.jedis.RedisClient pooled;
   private volatile boolean closed;
 
   public RedisClient(RedisSettings settings, String clientName) {
@@ -38,8 +38,8 @@ public final class RedisClient implements AutoCloseable {
   }
 
   /** The pool, created on first call. */
-  public JedisPooled pool() {
-    JedisPooled p = pooled;
+  public redis.clients.jedis.RedisClient pool() {
+    redis.clients.jedis.RedisClient p = pooled;
     if (p != null) {
       return p;
     }
@@ -49,7 +49,7 @@ public final class RedisClient implements AutoCloseable {
       }
       if (pooled == null) {
         RedisUrl url = settings.url();
-        GenericObjectPoolConfig<Connection> pool = new GenericObjectPoolConfig<>();
+        ConnectionPoolConfig pool = new ConnectionPoolConfig();
         pool.setMaxTotal(settings.poolMaxTotal());
         pool.setMaxIdle(settings.poolMaxTotal());
         pool.setMinIdle(0);
@@ -57,7 +57,8 @@ public final class RedisClient implements AutoCloseable {
         pool.setTestWhileIdle(true);
         pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
         pool.setJmxEnabled(false);
-        pooled = new JedisPooled(pool, new HostAndPort(url.host(), url.port()), clientConfig(clientName));
+        pooled = redis.clients.jedis.RedisClient.builder().hostAndPort(new HostAndPort(url.host(), url.port()))
+            .clientConfig(clientConfig(clientName)).poolConfig(pool).build();
         LOG.debug("[observer] redis pool for {} opened (max {} connections)", url.redacted(), settings.poolMaxTotal());
       }
       return pooled;
@@ -66,18 +67,25 @@ public final class RedisClient implements AutoCloseable {
 
   /**
    * A new connection outside the pool, kept by one publisher thread for pipelining: connected,
-   * authenticated and on the configured database, or an exception (a
+   * authenticated and on the configured database (announced as {@code name}), or an exception (a
    * {@link redis.clients.jedis.exceptions.JedisException}) without credentials in its message.
    * The caller closes it.
    */
-  PipelineConnection pipelineConnection(String name) {
+  Jedis publisherConnection(String name) {
     synchronized (this) {
       if (closed) {
         throw new IllegalStateException("the redis backend is closed");
       }
     }
     RedisUrl url = settings.url();
-    return new PipelineConnection(new HostAndPort(url.host(), url.port()), clientConfig(name));
+    Jedis jedis = new Jedis(new HostAndPort(url.host(), url.port()), clientConfig(name));
+    try {
+      jedis.ping(); // connects now (TLS, AUTH, SELECT, CLIENT SETNAME), so a failure is this call's
+    } catch (RuntimeException e) {
+      jedis.close();
+      throw e;
+    }
+    return jedis;
   }
 
   private JedisClientConfig clientConfig(String name) {
@@ -89,8 +97,13 @@ public final class RedisClient implements AutoCloseable {
         .socketTimeoutMillis(read)
         .blockingSocketTimeoutMillis(read)
         .database(url.database())
-        .ssl(url.tls())
+        // RESP2 as with Jedis 5 (no HELLO; Jedis 8 would otherwise negotiate RESP3 on pooled connections):
+        // the replies this module reads are RESP2's shapes
+        .serverDefaultProtocol()
         .clientName(name);
+    if (url.tls()) {
+      cfg.sslOptions(SslOptions.defaults()); // the JVM trust store, certificate and host name verified
+    }
     url.user().ifPresent(cfg::user);
     url.password().ifPresent(cfg::password);
     return cfg.build();
@@ -105,8 +118,8 @@ public final class RedisClient implements AutoCloseable {
    * Runs an idempotent command, once more on a broken connection (a pooled connection left over from
    * before a Redis restart fails once; the pool then opens a fresh one).
    */
-  public <T> T idempotent(Function<JedisPooled, T> command) {
-    JedisPooled p = pool();
+  public <T> T idempotent(Function<redis.clients.jedis.RedisClient, T> command) {
+    redis.clients.jedis.RedisClient p = pool();
     try {
       return command.apply(p);
     } catch (JedisConnectionException e) {
@@ -121,7 +134,7 @@ public final class RedisClient implements AutoCloseable {
 
   @Override
   public void close() {
-    JedisPooled p;
+    redis.clients.jedis.RedisClient p;
     synchronized (this) {
       closed = true;
       p = pooled;
