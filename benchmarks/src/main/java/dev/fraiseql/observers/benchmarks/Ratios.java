@@ -85,6 +85,7 @@ public final class Ratios {
     all.add(new RedisCase());
     all.add(new PgCase());
     all.add(new MemoryCase());
+    all.add(new ObservabilityCase());
     return all;
   }
 
