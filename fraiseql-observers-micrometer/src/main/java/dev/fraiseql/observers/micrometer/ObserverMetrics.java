@@ -48,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *       {@value #RUNNING} (gauges);</li>
  *   <li>{@value #DEAD_LETTERS_STORED} (gauge: the dead-letter store's count, read at each scrape);</li>
  *   <li>{@value #OVERLOADS} (counter; tag {@code policy});</li>
- *   <li>with {@link #bindOutbox}: {@value #OUTBOX_PENDING} and {@value #OUTBOX_OLDEST_AGE} (seconds).</li>
+ *   <li>with {@link #bindOutbox}: {@value #OUTBOX_PENDING} and {@value #OUTBOX_OLDEST_AGE} (seconds); with
+ *       {@link #bindRelay}: {@value #OUTBOX_DISPATCHED} and {@value #OUTBOX_RELAY_IN_FLIGHT}.</li>
  * </ul>
  * Tags are bounded: handler names come from the configuration (at most {@code maxHandlers} distinct
  * ones, then {@code handler="other"}); event ids, keys and payload values are never tags.
@@ -65,6 +66,8 @@ public final class ObserverMetrics implements ObserverListener {
   public static final String OVERLOADS = "fraiseql.observer.overloads";
   public static final String OUTBOX_PENDING = "fraiseql.observer.outbox.pending";
   public static final String OUTBOX_OLDEST_AGE = "fraiseql.observer.outbox.oldest.age";
+  public static final String OUTBOX_DISPATCHED = "fraiseql.observer.outbox.dispatched";
+  public static final String OUTBOX_RELAY_IN_FLIGHT = "fraiseql.observer.outbox.relay.in.flight";
   /** The {@code action} tag of a {@code [[observers.subscribe]]} handler. */
   public static final String SUBSCRIPTION_ACTION = "subscription";
   /** The {@code action} tag before {@link #bindTo} told which action a handler runs. */
@@ -174,6 +177,26 @@ public final class ObserverMetrics implements ObserverListener {
     TimeGauge.builder(OUTBOX_OLDEST_AGE, reader, TimeUnit.NANOSECONDS,
             r -> r.get().map(b -> (double) b.oldestAge().toNanos()).orElse(Double.NaN)).tags(t)
         .description("Age of the oldest outbox row not yet dispatched").register(registry);
+    return this;
+  }
+
+  /**
+   * Binds a relay's counters (the pg module's {@code PgOutboxRelay}: pass {@code relay::dispatchedCount}
+   * and {@code relay::inFlight}): {@value #OUTBOX_DISPATCHED} (counter) and {@value #OUTBOX_RELAY_IN_FLIGHT}
+   * (gauge), tag {@code table}.
+   *
+   * @return this
+   */
+  public ObserverMetrics bindRelay(String table, java.util.function.LongSupplier dispatched,
+      java.util.function.IntSupplier inFlight) {
+    Objects.requireNonNull(table, "table");
+    Objects.requireNonNull(dispatched, "dispatched");
+    Objects.requireNonNull(inFlight, "inFlight");
+    Tags t = commonTags.and("table", table);
+    io.micrometer.core.instrument.FunctionCounter.builder(OUTBOX_DISPATCHED, dispatched, d -> (double) d.getAsLong())
+        .tags(t).description("Outbox rows the relay handed to the engine").register(registry);
+    Gauge.builder(OUTBOX_RELAY_IN_FLIGHT, inFlight, i -> (double) i.getAsInt()).tags(t)
+        .description("Outbox rows the relay has dispatched and not yet completed").register(registry);
     return this;
   }
 

@@ -6,6 +6,7 @@ import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.pg.PgOutbox;
+import dev.fraiseql.observers.pg.PgOutboxRelay;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.sql.Connection;
@@ -140,11 +141,31 @@ class ObserverMetricsIT {
       String s = registry.scrape();
       assertThat(value(s, "fraiseql_observer_outbox_pending", tag)).as(s).isEqualTo(3.0);
       assertThat(value(s, "fraiseql_observer_outbox_oldest_age_seconds", tag)).isBetween(1.0, 60.0);
-      try (Connection c = ds.getConnection(); Statement st = c.createStatement()) {
-        st.execute("UPDATE " + table + " SET status = 'done', completed_at = now()");
+      // a relay dispatches them: the backlog drains, the relay's counter shows three
+      java.util.concurrent.atomic.AtomicInteger handled = new java.util.concurrent.atomic.AtomicInteger();
+      String toml = """
+          [[observers.handlers]]
+          name = "ledger"
+          event = "order.created"
+          action = "handler"
+          handler = "ledger"
+          """;
+      try (ObserverEngine engine = ObserverEngine.builder().configToml(toml).listener(metrics)
+              .handler("ledger", e -> handled.incrementAndGet()).build();
+           PgOutboxRelay relay = PgOutboxRelay.builder(engine, ds).outbox(outbox).pollInterval(Duration.ofMillis(100)).start()) {
+        metrics.bindTo(engine).bindRelay(table, relay::dispatchedCount, relay::inFlight);
+        long end = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (value(registry.scrape(), "fraiseql_observer_outbox_pending", tag) != 0.0 && System.nanoTime() < end) {
+          Thread.sleep(50);
+        }
+        String done = registry.scrape();
+        assertThat(value(done, "fraiseql_observer_outbox_pending", tag)).as(done).isEqualTo(0.0);
+        assertThat(value(done, "fraiseql_observer_outbox_oldest_age_seconds", tag)).isEqualTo(0.0);
+        assertThat(value(done, "fraiseql_observer_outbox_dispatched_total", tag)).isEqualTo(3.0);
+        assertThat(value(done, "fraiseql_observer_deliveries_total", Map.of("handler", "ledger", "action", "handler",
+            "outcome", "delivered"))).isEqualTo(3.0);
+        assertThat(handled).hasValue(3);
       }
-      String done = registry.scrape();
-      assertThat(value(done, "fraiseql_observer_outbox_pending", tag)).isEqualTo(0.0);
       // the table gone: NaN, not an exception in the scrape
       drop(ds, table);
       String gone = registry.scrape();
