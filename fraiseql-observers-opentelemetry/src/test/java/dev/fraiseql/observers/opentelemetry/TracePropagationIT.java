@@ -328,28 +328,4 @@ class TracePropagationIT {
       }
     }
   }
-
-  @Test
-  void withoutACurrentSpanTheEventIsUnchangedAndAnExplicitTraceparentIsKept() {
-    ObservedEvent e = user("dave@example.com");
-    assertThat(tracing.withCurrentContext(e)).isSameAs(e);
-    String tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-    ObservedEvent mine = e.toBuilder().context(e.context().toBuilder().attribute("traceparent", tp).build()).build();
-    Span producer = tracer.spanBuilder("other").startSpan();
-    try (Scope ignored = producer.makeCurrent()) {
-      assertThat(tracing.withCurrentContext(mine)).isSameAs(mine);
-      ObservedEvent stamped = tracing.withCurrentContext(e);
-      assertThat(stamped.id()).isEqualTo(e.id());
-      assertThat(stamped.timestamp()).isEqualTo(e.timestamp());
-      assertThat(stamped.context().requestId()).contains("req-dave@example.com");
-      assertThat(stamped.context().traceparent()).hasValueSatisfying(v -> {
-        assertThat(traceId(v)).isEqualTo(producer.getSpanContext().getTraceId());
-        assertThat(spanId(v)).isEqualTo(producer.getSpanContext().getSpanId());
-      });
-      assertThat(tracing.producerContext(stamped)).satisfies(c ->
-          assertThat(Span.fromContext(c).getSpanContext().getSpanId()).isEqualTo(producer.getSpanContext().getSpanId()));
-    } finally {
-      producer.end();
-    }
-  }
 }
