@@ -157,7 +157,17 @@ public final class ObserverTracing implements ObserverListener {
     if (!attrs.containsKey(MutationContext.TRACEPARENT)) {
       return Context.root();
     }
-    return W3C.extract(Context.root(), attrs, ATTRIBUTES);
+    if (attrs.containsKey(MutationContext.TRACESTATE)) {
+      return W3C.extract(Context.root(), attrs, ATTRIBUTES);
+    }
+    // the common case, without the propagator's general parsing: MutationContext validated the layout
+    String tp = event.context().traceparent().orElse(null);
+    if (tp == null) {
+      return Context.root();
+    }
+    SpanContext parent = SpanContext.createFromRemoteParent(tp.substring(3, 35), tp.substring(36, 52),
+        io.opentelemetry.api.trace.TraceFlags.fromHex(tp, 53), io.opentelemetry.api.trace.TraceState.getDefault());
+    return parent.isValid() ? Context.root().with(Span.wrap(parent)) : Context.root();
   }
 
   /** An engine whose {@code onCommit} stamps each event with the caller's current trace context. */
