@@ -46,6 +46,8 @@ final class ObservabilityCase implements BenchCase {
   public List<Row> run(Options o) throws Exception {
     List<Row> rows = new ArrayList<>();
     ObservedEvent[] ring = Payload.ring(4096);
+    // what any listener costs in the engine (MDC scope, listener calls), to tell it from the binder's own cost
+    rows.add(compare(o, "core + a no-op listener (10 rules)", ring, new ObserverListener() { }, 0.8, Map.of()));
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     ObserverMetrics metrics = ObserverMetrics.builder(registry).build();
     rows.add(compare(o, "core + micrometer binder (10 rules)", ring, metrics, 0.8,
