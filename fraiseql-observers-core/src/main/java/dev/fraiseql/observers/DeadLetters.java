@@ -14,6 +14,15 @@ import java.util.concurrent.CompletionStage;
  */
 public interface DeadLetters {
 
+  /**
+   * Where these dead letters are kept: the backend whose store holds them ({@code postgres},
+   * {@code redis}), or a name starting with {@code memory} / {@code in-memory} when they live in this
+   * process only (another process, such as the command line, cannot see them).
+   */
+  default String store() {
+    return "unknown";
+  }
+
   /** Newest first. */
   List<DeadLetter> list(DeadLetterQuery query);
 

@@ -99,6 +99,7 @@ public interface ObserverEngine extends AutoCloseable {
     private Executor executor;
     private ScheduledExecutorService scheduler;
     private Clock clock = Clock.systemUTC();
+    private boolean openSubscriptions = true;
 
     private Builder() {}
 
@@ -212,6 +213,53 @@ public interface ObserverEngine extends AutoCloseable {
     }
 
     /**
+     * Whether {@link #build()} opens the {@code [[observers.subscribe]]} consumers (true by default).
+     * Tools that only look at dead letters, replay them or send one event (the command line) pass
+     * false: the subscription handlers still exist, so their dead letters replay, but no message is
+     * taken from the bus.
+     */
+    public Builder openSubscriptions(boolean open) {
+      this.openSubscriptions = open;
+      return this;
+    }
+
+    /**
+     * Checks the configuration as {@link #build()} does (loader, actions, conditions, backend names
+     * and keys) without starting anything: no connection is made and nothing is sent. Empty when
+     * {@link #build()} would accept it, as far as it can tell without servers (a backend that cannot
+     * connect, or a store that cannot open, is only found by {@code build()}).
+     *
+     * @return every problem found, each with file, line, key and a fix
+     */
+    public List<dev.fraiseql.observers.config.ConfigProblem> validate() {
+      try (DryRun ignored = dryRun()) {
+        return List.of();
+      } catch (ObserverConfigException e) {
+        return e.problems();
+      }
+    }
+
+    /**
+     * A {@link DryRun}: the configuration checked, actions created and conditions compiled, nothing
+     * started; {@link DryRun#explain(ObservedEvent)} tells what an event would do without doing it.
+     *
+     * @throws ObserverConfigException listing every problem found
+     */
+    public DryRun dryRun() {
+      if (config == null) {
+        throw new IllegalStateException("no configuration: call config(Path), config(String, String) or config(ObserversConfig)");
+      }
+      return DefaultObserverEngine.dryRun(spec());
+    }
+
+    private EngineSpec spec() {
+      return new EngineSpec(config.get(), env, Map.copyOf(handlers), List.copyOf(actions),
+          List.copyOf(backends), List.copyOf(listeners), Map.copyOf(components), Optional.ofNullable(deadLetterStore),
+          Optional.ofNullable(idempotencyStore), Optional.ofNullable(executor), Optional.ofNullable(scheduler), clock,
+          openSubscriptions);
+    }
+
+    /**
      * Loads the configuration, resolves backends and actions, compiles rules and conditions, opens
      * subscriptions, and starts the engine.
      *
@@ -221,10 +269,7 @@ public interface ObserverEngine extends AutoCloseable {
       if (config == null) {
         throw new IllegalStateException("no configuration: call config(Path), config(String, String) or config(ObserversConfig)");
       }
-      EngineSpec spec = new EngineSpec(config.get(), env, Map.copyOf(handlers), List.copyOf(actions),
-          List.copyOf(backends), List.copyOf(listeners), Map.copyOf(components), Optional.ofNullable(deadLetterStore),
-          Optional.ofNullable(idempotencyStore), Optional.ofNullable(executor), Optional.ofNullable(scheduler), clock);
-      return DefaultObserverEngine.start(spec);
+      return DefaultObserverEngine.start(spec());
     }
   }
 }

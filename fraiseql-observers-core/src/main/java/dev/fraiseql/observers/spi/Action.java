@@ -38,6 +38,16 @@ public interface Action extends AutoCloseable {
     return false;
   }
 
+  /**
+   * What this action would send for {@code delivery}, worked out without sending it: no request, no
+   * publish, no SQL, no side effect of any kind. Used by dry runs ({@code ObserverEngine.builder().dryRun()},
+   * {@code fraiseql-observers explain --event}). Empty when the action cannot tell (the default).
+   * The preview must hold no secret (see {@link ActionPreview}).
+   */
+  default java.util.Optional<ActionPreview> preview(Delivery delivery) {
+    return java.util.Optional.empty();
+  }
+
   /** Releases what the action holds (connections, clients). Called once, at engine close. */
   @Override
   default void close() {}

@@ -2,6 +2,8 @@ package dev.fraiseql.observers.examples.choreography;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.icegreen.greenmail.util.GreenMail;
+import com.icegreen.greenmail.util.ServerSetup;
 import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObservedEvent;
@@ -11,7 +13,7 @@ import dev.fraiseql.observers.Operation;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.SubscriptionConfig;
 import dev.fraiseql.observers.examples.support.Checks;
-import dev.fraiseql.observers.examples.support.Receiver;
+import dev.fraiseql.observers.examples.support.FlakySmtpRelay;
 import dev.fraiseql.observers.examples.support.RunNamespace;
 import dev.fraiseql.observers.examples.support.Services;
 import dev.fraiseql.observers.spi.ActionResult;
@@ -19,6 +21,9 @@ import dev.fraiseql.observers.spi.DeadLetter;
 import io.nats.client.Connection;
 import io.nats.client.api.PublishAck;
 import io.nats.client.impl.Headers;
+import jakarta.mail.Message;
+import jakarta.mail.Multipart;
+import jakarta.mail.internet.MimeMessage;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.nio.file.Files;
@@ -48,13 +53,14 @@ import javax.sql.DataSource;
  *       then calls {@code engine.onCommit}; its seed-000 rule publishes {@code fraiseql.order.created}.
  *   <li><b>inventory-service</b> subscribes with seed 000's {@code handler = "fn_reserve_inventory"}: a SQL
  *       function in its own schema that reserves stock from the JSONB payload (effectively once).
- *   <li><b>notification-service</b> subscribes to the same subject and POSTs one confirmation email per
- *       order to a local email service (a webhook action), effectively once.
+ *   <li><b>notification-service</b> subscribes to the same subject and sends one confirmation email per
+ *       order over SMTP ({@code action = "email"}) to a real mail server started by the example (GreenMail,
+ *       embedded), effectively once; the run reads the mailbox.
  * </ul>
  * The run injects one duplicate delivery (an order's event stored a second time in the stream under
  * another message id, as a producer retrying after the de-duplication window would) and one transient
- * failure on each side (the SQL function fails once with SQLSTATE 40001; the email service answers
- * 503 once), then checks that every order was reserved exactly once and notified exactly once.
+ * failure on each side (the SQL function fails once with SQLSTATE 40001; the mail server answers 451
+ * once to a recipient), then checks that every order was reserved exactly once and notified exactly once.
  *
  * <p>Run it with {@code bin/choreography}.
  */
@@ -74,7 +80,7 @@ public final class Choreography {
   static final String DUPLICATED = "o-1001";
   /** The order whose reservation fails once (SQLSTATE 40001). */
   static final String FLAKY_RESERVATION = "o-1002";
-  /** The order whose confirmation email is answered 503 once. */
+  /** The order whose confirmation email is answered 451 once (its recipient is greylisted). */
   static final String FLAKY_EMAIL = "o-1003";
 
   private Choreography() {}
@@ -118,7 +124,8 @@ public final class Choreography {
     ObserverEngine orders = null;
     ObserverEngine inventory = null;
     ObserverEngine notifications = null;
-    Receiver email = null;
+    GreenMail mail = null;
+    FlakySmtpRelay relay = null;
     try {
       createSchema(pgUrl, ordersSchema, dir.resolve("order-service/schema.sql"));
       createSchema(pgUrl, inventorySchema, dir.resolve("inventory-service/schema.sql"));
@@ -129,17 +136,14 @@ public final class Choreography {
         st.executeUpdate();
       }
 
-      java.util.concurrent.atomic.AtomicBoolean emailFailedOnce = new java.util.concurrent.atomic.AtomicBoolean();
-      email = new Receiver(r -> {
-        String orderId = field(r.body(), "order_id");
-        if (orderId.equals(FLAKY_EMAIL) && emailFailedOnce.compareAndSet(false, true)) {
-          return 503; // "mail relay unavailable": the notification service retries
-        }
-        return 200;
-      }, r -> out.printf("  [email-service] POST %s → %d  to=%s order=%s (attempt %s)%n", r.path(), r.status(),
-          field(r.body(), "to"), field(r.body(), "order_id"), r.header("Fraiseql-Delivery-Attempt")));
+      // a real SMTP server for the notification service, behind a relay that greylists one recipient once
+      mail = new GreenMail(new ServerSetup(0, "127.0.0.1", ServerSetup.PROTOCOL_SMTP));
+      mail.start();
+      String flakyRecipient = ORDERS.stream().filter(o -> o.id().equals(FLAKY_EMAIL)).findFirst().orElseThrow().email();
+      relay = new FlakySmtpRelay("127.0.0.1", mail.getSmtp().getPort(), flakyRecipient,
+          line -> out.println("  [mail-server] " + line));
 
-      Map<String, String> env = Map.of("NATS_URL", natsUrl, "EMAIL_SERVICE_URL", email.url("/send"));
+      Map<String, String> env = Map.of("NATS_URL", natsUrl, "SMTP_URL", "smtp://127.0.0.1:" + relay.port());
       Function<String, Optional<String>> lookup = name -> Optional.ofNullable(env.get(name));
 
       out.println("-- starting the three services (one ObserverEngine each, each with its own fraiseql.toml)");
@@ -190,9 +194,9 @@ public final class Choreography {
       }
 
       out.println("\n-- waiting for the subscribers (inventory-service, notification-service) to settle");
-      Receiver emailService = email;
+      GreenMail mailServer = mail;
       boolean settled = await(SETTLE, () -> reservedOrders(inventoryDb) == ORDERS.size()
-          && accepted(emailService).size() == ORDERS.size()
+          && mailbox(mailServer).size() == ORDERS.size()
           && inventoryJournal.sawDuplicateOf(events.get(DUPLICATED))
           && notifyJournal.sawDuplicateOf(events.get(DUPLICATED)));
       List<String> durables = new ArrayList<>();
@@ -205,11 +209,11 @@ public final class Choreography {
 
       printOrders(ordersDb, out);
       Map<String, Map<String, Integer>> reservations = printReservations(inventoryDb, out);
-      out.println("\nnotifications (what the email service accepted):");
-      for (Receiver.Request r : accepted(email)) {
-        out.printf("  %-7s to %-18s \"%s\"%n", field(r.body(), "order_id"), field(r.body(), "to"), field(r.body(), "subject"));
+      out.println("\nnotifications (the mailbox of the SMTP server):");
+      List<Mail> inbox = mailbox(mail);
+      for (Mail m : inbox) {
+        out.printf("  to %-18s \"%s\"  %s%n", m.to(), m.subject(), m.messageId());
       }
-
       out.println("\nchecks:");
       checks.check(consumed, "both subscriptions acknowledged every message of the stream (" + ns.messages(natsUrl)
           + " stored: " + ORDERS.size() + " orders + 1 re-published duplicate)", "messages still pending or unacked");
@@ -220,11 +224,11 @@ public final class Choreography {
         Map<String, Integer> got = reservations.getOrDefault(o.id(), Map.of());
         checks.check(got.equals(o.items()), "order " + o.id() + " reserved exactly once " + o.items(),
             "reserved " + got);
-        long sent = accepted(email).stream().filter(r -> field(r.body(), "order_id").equals(o.id())).count();
-        boolean rightRecipient = accepted(email).stream().filter(r -> field(r.body(), "order_id").equals(o.id()))
-            .allMatch(r -> field(r.body(), "to").equals(o.email()));
+        long sent = inbox.stream().filter(m -> m.subject().equals("Your order " + o.id() + " is confirmed")).count();
+        boolean rightRecipient = inbox.stream().filter(m -> m.subject().equals("Your order " + o.id() + " is confirmed"))
+            .allMatch(m -> m.to().equals(o.email()));
         checks.check(sent == 1 && rightRecipient, "order " + o.id() + " notified exactly once (to " + o.email() + ")",
-            sent + " email(s) accepted");
+            sent + " email(s) in the mailbox");
       }
       Map<String, Integer> expectedStock = new LinkedHashMap<>();
       ORDERS.forEach(o -> o.items().forEach((sku, q) -> expectedStock.merge(sku, q, Integer::sum)));
@@ -241,10 +245,14 @@ public final class Choreography {
           "transient failure: fn_reserve_inventory failed once for " + FLAKY_RESERVATION
               + " (SQLSTATE 40001), was redelivered and succeeded",
           "attempts: " + inventoryJournal.lines(events.get(FLAKY_RESERVATION)));
-      long flakyEmails = email.requests().stream().filter(r -> field(r.body(), "order_id").equals(FLAKY_EMAIL)).count();
-      checks.check(notifyJournal.retriedThenDelivered(events.get(FLAKY_EMAIL)) && flakyEmails == 2,
-          "transient failure: the email service answered 503 once for " + FLAKY_EMAIL + ", the email was sent again and accepted",
-          flakyEmails + " request(s); attempts: " + notifyJournal.lines(events.get(FLAKY_EMAIL)));
+      checks.check(notifyJournal.retriedThenDelivered(events.get(FLAKY_EMAIL)) && relay.injected(),
+          "transient failure: the mail server answered 451 once to " + FLAKY_EMAIL + "'s recipient, the email was sent again and accepted",
+          "451 given: " + relay.injected() + "; attempts: " + notifyJournal.lines(events.get(FLAKY_EMAIL)));
+      List<String> mailProblems = mailProblems(inbox, events);
+      checks.check(inbox.size() == ORDERS.size() && mailProblems.isEmpty(),
+          "the mailbox holds " + ORDERS.size() + " confirmation emails over SMTP, each with its rendered subject, text and "
+              + "HTML bodies and Message-ID <event id>.send-order-confirmation@shop.example",
+          inbox.size() + " messages; " + mailProblems);
       long inventoryKeys = count(inventoryDb, "observer_idempotency_keys");
       long notifyKeys = count(notifyDb, "observer_idempotency_keys");
       checks.check(inventoryKeys == ORDERS.size() && notifyKeys == ORDERS.size(),
@@ -261,8 +269,11 @@ public final class Choreography {
           e.close();
         }
       }
-      if (email != null) {
-        email.close();
+      if (relay != null) {
+        relay.close();
+      }
+      if (mail != null) {
+        mail.stop();
       }
       String problem = ns.deleteStream(natsUrl);
       if (problem != null) {
@@ -395,8 +406,59 @@ public final class Choreography {
     }
   }
 
-  private static List<Receiver.Request> accepted(Receiver r) {
-    return r.requests().stream().filter(q -> q.status() / 100 == 2).toList();
+  /** One message as the SMTP server stored it. */
+  record Mail(String to, String subject, String messageId, String text, String html) {}
+
+  /** The SMTP server's messages, read back from the server (MIME parsed). */
+  static List<Mail> mailbox(GreenMail mail) {
+    List<Mail> out = new ArrayList<>();
+    try {
+      for (MimeMessage m : mail.getReceivedMessages()) {
+        String text = "";
+        String html = "";
+        if (m.getContent() instanceof Multipart) {
+          Multipart parts = (Multipart) m.getContent();
+          for (int i = 0; i < parts.getCount(); i++) {
+            String body = String.valueOf(parts.getBodyPart(i).getContent());
+            if (parts.getBodyPart(i).isMimeType("text/html")) {
+              html = body;
+            } else {
+              text = body;
+            }
+          }
+        }
+        out.add(new Mail(String.valueOf(m.getRecipients(Message.RecipientType.TO)[0]), m.getSubject(),
+            m.getMessageID(), text, html));
+      }
+    } catch (Exception e) {
+      out.add(new Mail("", "unreadable: " + e, "", "", ""));
+    }
+    return out;
+  }
+
+  /** What is wrong with the mailbox: a body not rendered, a Message-ID not derived from the event. */
+  private static List<String> mailProblems(List<Mail> inbox, Map<String, ObservedEvent> events) {
+    List<String> problems = new ArrayList<>();
+    for (Order o : ORDERS) {
+      String id = "<" + events.get(o.id()).id() + ".send-order-confirmation@shop.example>";
+      for (Mail m : inbox) {
+        if (!m.subject().equals("Your order " + o.id() + " is confirmed")) {
+          continue;
+        }
+        if (!m.messageId().equals(id)) {
+          problems.add(o.id() + ": Message-ID " + m.messageId() + ", expected " + id);
+        }
+        String firstItem = o.items().entrySet().iterator().next().getValue() + " x " + o.items().keySet().iterator().next();
+        if (!m.text().contains("Thank you for your order " + o.id()) || !m.text().contains(firstItem)
+            || !m.text().contains("Total: " + o.total().toPlainString())) {
+          problems.add(o.id() + ": text body " + m.text().strip().replace("\r\n", " / "));
+        }
+        if (!m.html().contains("<b>" + o.id() + "</b>") || !m.html().contains("<li>" + firstItem + "</li>")) {
+          problems.add(o.id() + ": html body " + m.html().strip());
+        }
+      }
+    }
+    return problems;
   }
 
   private static String describe(List<DeliveryOutcome> outcomes) {

@@ -4,6 +4,7 @@ import dev.fraiseql.observers.CloseReport;
 import dev.fraiseql.observers.DeadLetters;
 import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.Dispatch;
+import dev.fraiseql.observers.DryRun;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.ObserverEngine;
@@ -126,7 +127,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
       all.addAll(subHandlers.values()); // their dead letters replay as deliveries
       long sweep = Runtime.sweepIntervalMillis(all);
       engine.sweeper = rt.scheduler.scheduleAtFixedRate(rt::sweepTimeouts, sweep, sweep, TimeUnit.MILLISECONDS);
-      for (SubscriptionConfig sc : subs) {
+      for (SubscriptionConfig sc : spec.openSubscriptions() ? subs : List.<SubscriptionConfig>of()) {
         SubscriptionRuntime sr = new SubscriptionRuntime(rt, subHandlers.get(sc.handler()), sc.subject());
         Settings s = sc.settings();
         SubscriptionSpec subSpec = new SubscriptionSpec(sc.subject(), sc.durable(),
@@ -137,12 +138,147 @@ public final class DefaultObserverEngine implements ObserverEngine {
       }
       rt.log().info("[observer] engine started: backend={}, {} handler{}, {} subscription{}, checkpoint={}, "
               + "dead letters in {}, max_in_flight={} ({})", cfg.backend(), handlers.size(), handlers.size() == 1 ? "" : "s",
-          subs.size(), subs.size() == 1 ? "" : "s", cfg.checkpointStrategy().configName(), res.deadLetterStoreName,
+          open.size(), open.size() == 1 ? "" : "s", cfg.checkpointStrategy().configName(), res.deadLetterStoreName,
           cfg.maxInFlight(), cfg.overflowPolicy().configName());
       return engine;
     } catch (RuntimeException e) {
       res.closeAll();
       throw e;
+    }
+  }
+
+  /**
+   * Checks the configuration as {@link #start} does, without starting anything: the main backend's
+   * provider and keys are checked but the backend is not created (no connection), actions are created
+   * against a bus that refuses to publish, no store is opened and no subscription made.
+   */
+  public static DryRun dryRun(EngineSpec spec) {
+    ObserversConfig cfg = spec.config();
+    Resources res = new Resources(spec);
+    List<ConfigProblem> problems = new ArrayList<>();
+    try {
+      res.checkBackend(cfg.backend(), problems);
+      EventBus bus = new DryRunBus(cfg.backend());
+      List<HandlerConfig> configs = new ArrayList<>();
+      List<Action> actions = new ArrayList<>();
+      List<Condition> conditions = new ArrayList<>();
+      for (HandlerConfig hc : cfg.handlers()) {
+        Action action = res.action(hc.name(), hc.action(), hc.settings(), hc.location(), bus, problems);
+        Condition condition = compile(hc.condition(), hc.location(), problems);
+        if (action != null && condition != null) {
+          configs.add(hc);
+          actions.add(action);
+          conditions.add(condition);
+        }
+      }
+      for (SubscriptionConfig sc : cfg.subscriptions()) {
+        String subjectError = Subjects.validate(sc.subject());
+        if (subjectError != null) {
+          problems.add(new ConfigProblem(sc.location(), "subject", subjectError, "use a subject such as fraiseql.order.created"));
+        }
+        res.subscriptionAction(sc, bus, problems);
+        compile(sc.condition(), sc.location(), problems);
+      }
+      if (!problems.isEmpty()) {
+        throw new ObserverConfigException(cfg.source(), List.copyOf(new java.util.LinkedHashSet<>(problems)));
+      }
+      return new DryRunPlan(cfg, configs, actions, conditions, res);
+    } catch (RuntimeException e) {
+      res.closeAll();
+      throw e;
+    }
+  }
+
+  /** What {@link #dryRun} returns. */
+  private static final class DryRunPlan implements DryRun {
+    private final ObserversConfig config;
+    private final List<HandlerConfig> handlers;
+    private final List<Action> actions;
+    private final List<Condition> conditions;
+    private final Resources resources;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    DryRunPlan(ObserversConfig config, List<HandlerConfig> handlers, List<Action> actions, List<Condition> conditions,
+        Resources resources) {
+      this.config = config;
+      this.handlers = List.copyOf(handlers);
+      this.actions = List.copyOf(actions);
+      this.conditions = List.copyOf(conditions);
+      this.resources = resources;
+    }
+
+    @Override
+    public ObserversConfig config() {
+      return config;
+    }
+
+    @Override
+    public List<Handler> handlers() {
+      List<Handler> out = new ArrayList<>(handlers.size());
+      for (int i = 0; i < handlers.size(); i++) {
+        out.add(new Handler(handlers.get(i), actions.get(i).describe()));
+      }
+      return out;
+    }
+
+    @Override
+    public List<Match> explain(ObservedEvent event) {
+      List<Match> out = new ArrayList<>();
+      for (int i = 0; i < handlers.size(); i++) {
+        HandlerConfig hc = handlers.get(i);
+        if (!hc.trigger().matches(event)) {
+          continue;
+        }
+        Action action = actions.get(i);
+        boolean holds = conditions.get(i).test(event);
+        Optional<dev.fraiseql.observers.spi.ActionPreview> preview = Optional.empty();
+        Optional<String> error = Optional.empty();
+        if (holds) {
+          try {
+            preview = action.preview(new dev.fraiseql.observers.spi.Delivery(event, hc.name(), 1));
+          } catch (RuntimeException e) {
+            error = Optional.of(e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()));
+          }
+        }
+        out.add(new Match(hc, holds, action.describe(), preview, error));
+      }
+      return out;
+    }
+
+    @Override
+    public void close() {
+      if (closed.compareAndSet(false, true)) {
+        resources.closeAll();
+      }
+    }
+
+    @Override
+    public String toString() {
+      return "DryRun{" + config + "}";
+    }
+  }
+
+  /** The bus a dry run's actions see: it names the configured backend and refuses to publish or subscribe. */
+  private static final class DryRunBus implements EventBus {
+    private final String name;
+
+    DryRunBus(String name) {
+      this.name = name;
+    }
+
+    @Override
+    public String name() {
+      return name;
+    }
+
+    @Override
+    public CompletionStage<dev.fraiseql.observers.spi.PublishAck> publish(dev.fraiseql.observers.spi.OutboundMessage message) {
+      return CompletableFuture.failedFuture(new IllegalStateException("a dry run publishes nothing"));
+    }
+
+    @Override
+    public BusSubscription subscribe(SubscriptionSpec spec, dev.fraiseql.observers.spi.InboundHandler handler) {
+      throw new IllegalStateException("a dry run subscribes to nothing");
     }
   }
 
@@ -317,6 +453,11 @@ public final class DefaultObserverEngine implements ObserverEngine {
   /** The dead-letter queue view. */
   private final class DeadLettersView implements DeadLetters {
     @Override
+    public String store() {
+      return resources.deadLetterStoreName;
+    }
+
+    @Override
     public List<DeadLetter> list(DeadLetterQuery query) {
       List<DeadLetter> out = new ArrayList<>(rt.deadLetters.list(query));
       if (rt.fallbackDeadLetters.count() > 0) {
@@ -438,6 +579,21 @@ public final class DefaultObserverEngine implements ObserverEngine {
 
     boolean hasBackendProvider(String name) {
       return providers.backend(name).isPresent();
+    }
+
+    /** Checks that backend {@code name} is on the classpath and that its table has no unknown key; creates nothing. */
+    void checkBackend(String name, List<ConfigProblem> problems) {
+      ObserversConfig cfg = spec.config();
+      Optional<dev.fraiseql.observers.spi.BackendProvider> p = providers.backend(name);
+      if (p.isEmpty()) {
+        ConfigLocation at = cfg.backendSettings().location().file().equals("<code>")
+            ? new ConfigLocation(cfg.source(), 0, 0, "[observers]") : cfg.backendSettings().location();
+        problems.add(new ConfigProblem(at, "backend", "unknown backend `" + name + "`", providers.missingBackendHint(name)));
+        return;
+      }
+      List<String> known = new ArrayList<>(p.get().settingKeys());
+      known.addAll(List.of("nats_url", "redis_url", "database_url"));
+      problems.addAll(cfg.backendSettings(name).unknownKeys(known));
     }
 
     /** Creates (once) the backend named {@code name}; null with a problem when it cannot. */

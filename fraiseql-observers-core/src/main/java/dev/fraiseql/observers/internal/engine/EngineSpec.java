@@ -20,4 +20,5 @@ public record EngineSpec(ObserversConfig config, Function<String, Optional<Strin
     Map<String, ObserverHandler> handlers, List<ActionProvider> actions, List<BackendProvider> backends,
     List<ObserverListener> listeners, Map<Class<?>, Object> components, Optional<DeadLetterStore> deadLetterStore,
     Optional<IdempotencyStore> idempotencyStore, Optional<Executor> executor,
-    Optional<ScheduledExecutorService> scheduler, Clock clock) {}
+    Optional<ScheduledExecutorService> scheduler, Clock clock,
+    boolean openSubscriptions) {}

@@ -71,5 +71,14 @@ public final class PublishActionProvider implements ActionProvider {
     public String describe() {
       return "publish to " + subject + " on " + bus.name();
     }
+
+    @Override
+    public java.util.Optional<dev.fraiseql.observers.spi.ActionPreview> preview(Delivery delivery) {
+      OutboundMessage m = OutboundMessage.forEvent(subject, delivery.event());
+      java.util.Map<String, String> headers = new java.util.LinkedHashMap<>(m.headers());
+      headers.put("(de-duplication id)", m.deduplicationId());
+      return java.util.Optional.of(new dev.fraiseql.observers.spi.ActionPreview(describe(), headers,
+          new String(m.payload(), java.nio.charset.StandardCharsets.UTF_8)));
+    }
   }
 }

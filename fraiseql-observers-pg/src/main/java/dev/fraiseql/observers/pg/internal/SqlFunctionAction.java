@@ -128,6 +128,15 @@ public final class SqlFunctionAction implements Action {
     return "sql function " + function + " on " + db.describe();
   }
 
+  /** The call {@link #execute} would make, made nowhere: the function and the JSON argument it would get. */
+  @Override
+  public java.util.Optional<dev.fraiseql.observers.spi.ActionPreview> preview(Delivery delivery) {
+    Map<String, String> args = idempotencyTable == null ? Map.of()
+        : Map.of("idempotency key (inserted in the same transaction)", delivery.idempotencyKey());
+    return java.util.Optional.of(new dev.fraiseql.observers.spi.ActionPreview("SELECT " + function + "($1::jsonb) on "
+        + db.describe(), args, new String(delivery.payload(), StandardCharsets.UTF_8)));
+  }
+
   @Override
   public boolean recordsIdempotencyItself() {
     return idempotencyTable != null;

@@ -92,6 +92,22 @@ final class HttpEndpoint implements AutoCloseable {
     }
   }
 
+  /**
+   * The request {@link #send} would make, without making it: method and redacted URL, then the
+   * headers in sending order. Values of headers written in the configuration are masked (any of them
+   * may hold a secret expanded from {@code ${VAR}}), and so are the {@code masked} ones (signatures).
+   */
+  dev.fraiseql.observers.spi.ActionPreview preview(byte[] body, String contentType, Map<String, String> extraHeaders,
+      java.util.Set<String> masked) {
+    Map<String, String> h = new java.util.LinkedHashMap<>();
+    h.put("Content-Type", contentType);
+    h.put("User-Agent", Version.USER_AGENT);
+    headers.forEach((k, v) -> h.put(k, dev.fraiseql.observers.spi.ActionPreview.MASKED));
+    extraHeaders.forEach((k, v) -> h.put(k, masked.contains(k) ? dev.fraiseql.observers.spi.ActionPreview.MASKED : v));
+    String text = StandardCharsets.UTF_8.decode(java.nio.ByteBuffer.wrap(body)).toString();
+    return new dev.fraiseql.observers.spi.ActionPreview(method + " " + redacted, h, text);
+  }
+
   /** The redacted URL, for logs. */
   String redacted() {
     return redacted;

@@ -42,6 +42,9 @@ abstract class Signer {
    */
   abstract void sign(String messageId, long unixSeconds, byte[] body, Map<String, String> headers);
 
+  /** The headers {@link #sign} writes whose values a preview masks. */
+  static final java.util.Set<String> SIGNATURE_HEADERS = java.util.Set.of(STANDARD_SIGNATURE, FRAISEQL_SIGNATURE);
+
   final List<byte[]> macs(byte[] prefix, byte[] body) {
     List<byte[]> out = new ArrayList<>(keys.size());
     for (SecretKeySpec key : keys) {

@@ -107,6 +107,16 @@ public final class SlackAction implements Action {
     return endpoint.send(body, "application/json", WebhookAction.deliveryHeaders(delivery));
   }
 
+  /** The message {@link #execute} would post for {@code delivery}, posted nowhere. */
+  @Override
+  public Optional<dev.fraiseql.observers.spi.ActionPreview> preview(Delivery delivery) {
+    ObjectNode message = MAPPER.createObjectNode();
+    message.put("text", text.render(delivery.payload()));
+    message.setAll(fixed);
+    byte[] body = message.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return Optional.of(endpoint.preview(body, "application/json", WebhookAction.deliveryHeaders(delivery), java.util.Set.of()));
+  }
+
   @Override
   public String describe() {
     return "slack to " + endpoint.redacted();

@@ -4,6 +4,7 @@ import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigProblem;
 import dev.fraiseql.observers.config.Settings;
 import dev.fraiseql.observers.spi.Action;
+import dev.fraiseql.observers.spi.ActionPreview;
 import dev.fraiseql.observers.spi.ActionContext;
 import dev.fraiseql.observers.spi.ActionResult;
 import dev.fraiseql.observers.spi.Delivery;
@@ -209,6 +210,18 @@ public final class WebhookAction implements Action {
       signer.sign(headers.get(HEADER_DELIVERY_ID), clock.instant().getEpochSecond(), body, headers);
     }
     return endpoint.send(body, contentType, headers);
+  }
+
+  /** The request {@link #execute} would send for {@code delivery}, sent nowhere (signature headers masked). */
+  @Override
+  public Optional<ActionPreview> preview(Delivery delivery) {
+    byte[] body = template == null ? delivery.payload()
+        : template.render(delivery.payload()).getBytes(StandardCharsets.UTF_8);
+    Map<String, String> headers = deliveryHeaders(delivery);
+    if (signer != null) {
+      signer.sign(headers.get(HEADER_DELIVERY_ID), clock.instant().getEpochSecond(), body, headers);
+    }
+    return Optional.of(endpoint.preview(body, contentType, headers, Signer.SIGNATURE_HEADERS));
   }
 
   @Override
