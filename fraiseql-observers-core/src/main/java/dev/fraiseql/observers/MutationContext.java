@@ -180,8 +180,16 @@ public final class MutationContext {
       return this;
     }
 
+    /**
+     * A free attribute: a string, number, boolean, or a map, list or bean, deep-copied like a row (nested
+     * at most {@value dev.fraiseql.observers.internal.JsonValues#MAX_DEPTH} deep, no cycles).
+     *
+     * @throws IllegalArgumentException when the value is nested too deeply, contains itself, or is not JSON
+     */
     public Builder attribute(String name, Object value) {
-      attributes.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+      Objects.requireNonNull(name, "name");
+      attributes.put(name, dev.fraiseql.observers.internal.JsonValues.freeze(Objects.requireNonNull(value, "value"),
+          "context attribute `" + name + "`"));
       return this;
     }
 

@@ -30,8 +30,18 @@ import java.util.UUID;
  *  "data":{"new":{"id":"550e...","email":"alice@example.com","name":"Alice"},"old":null},
  *  "context":{"event_name":"user.created","mutation":"createUser","user_id":"u-1",...}}
  * }</pre>
+ *
+ * <p>Rows (and context attributes) are trees: maps and lists nested at most {@link #MAX_ROW_DEPTH} deep,
+ * never containing themselves. The builder refuses anything else with an {@link IllegalArgumentException},
+ * so every event the engine accepts can be serialized for webhooks and buses.
  */
 public final class ObservedEvent {
+  /**
+   * How deep maps and lists may be nested in a row, the row itself being level 1 ({@value}): deeper
+   * rows, and rows that contain themselves, are refused by {@link Builder#newRow} / {@link Builder#oldRow}.
+   */
+  public static final int MAX_ROW_DEPTH = JsonValues.MAX_DEPTH;
+
   static {
     EventInternals.install(ObservedEvent::jsonBytes, (e, json) -> e.json = json);
   }
@@ -268,13 +278,22 @@ public final class ObservedEvent {
       return this;
     }
 
-    /** The new row: a {@code Map} or any Jackson-serializable value that maps to a JSON object. */
+    /**
+     * The new row: a {@code Map} or any Jackson-serializable value that maps to a JSON object.
+     *
+     * @throws IllegalArgumentException when it is not a JSON object, is nested more than
+     *     {@link #MAX_ROW_DEPTH} deep, or contains itself
+     */
     public Builder newRow(Object row) {
       this.newRow = JsonValues.freezeRow(row, "new row");
       return this;
     }
 
-    /** The old row: a {@code Map} or any Jackson-serializable value that maps to a JSON object. */
+    /**
+     * The old row: a {@code Map} or any Jackson-serializable value that maps to a JSON object.
+     *
+     * @throws IllegalArgumentException as {@link #newRow(Object)}
+     */
     public Builder oldRow(Object row) {
       this.oldRow = JsonValues.freezeRow(row, "old row");
       return this;

@@ -20,7 +20,7 @@ import java.util.Set;
 public record Options(List<String> cases, double scale, boolean smoke, Path json, int rounds) {
 
   /** Every case the harness knows, in the order they run. */
-  public static final List<String> ALL = List.of("core", "webhook", "nats", "redis", "pg", "memory", "observability");
+  public static final List<String> ALL = List.of("core", "webhook", "nats", "redis", "pg", "capture", "memory", "observability");
 
   static Options parse(String... args) {
     Set<String> cases = new LinkedHashSet<>();

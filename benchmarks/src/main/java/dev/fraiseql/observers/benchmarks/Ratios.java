@@ -84,6 +84,7 @@ public final class Ratios {
     all.add(new NatsCase());
     all.add(new RedisCase());
     all.add(new PgCase());
+    all.add(new CaptureCase());
     all.add(new MemoryCase());
     all.add(new ObservabilityCase());
     return all;

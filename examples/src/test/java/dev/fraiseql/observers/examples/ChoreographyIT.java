@@ -38,6 +38,7 @@ class ChoreographyIT {
         .contains("PASS the mailbox holds 4 confirmation emails over SMTP")
         .contains("to carol@example.com  \"Your order o-1003 is confirmed\"  <")
         .contains("PASS no dead letters in any service")
+        .contains("PASS order-service made no publish call: its capture trigger recorded each of the 4 orders")
         .contains("PASS each service recorded one idempotency key per order in its own database")
         .doesNotContain("FAIL ")
         .contains("choreography: all checks passed");

@@ -22,16 +22,19 @@ import java.util.Set;
  * {@link Settings}. Immutable. {@link #toString()} lists keys only, never values (they may be secrets).
  */
 public final class Settings {
-  private static final Settings EMPTY = new Settings(ConfigLocation.code(""), Map.of(), Map.of());
+  private static final Settings EMPTY = new Settings(ConfigLocation.code(""), Map.of(), Map.of(), Map.of());
 
   private final ConfigLocation location;
   private final Map<String, Object> values;
   private final Map<String, ConfigLocation> locations;
+  private final Map<String, String> written;
 
-  private Settings(ConfigLocation location, Map<String, Object> values, Map<String, ConfigLocation> locations) {
+  private Settings(ConfigLocation location, Map<String, Object> values, Map<String, ConfigLocation> locations,
+      Map<String, String> written) {
     this.location = location;
     this.values = values;
     this.locations = locations;
+    this.written = written;
   }
 
   public static Settings empty() {
@@ -78,6 +81,27 @@ public final class Settings {
 
   public Map<String, Object> asMap() {
     return values;
+  }
+
+  /** Whether the value of {@code key} came (wholly or partly) from a {@code ${VAR}} of the environment. */
+  public boolean fromEnvironment(String key) {
+    return written.containsKey(key);
+  }
+
+  /**
+   * How the value of {@code key} was written in the file, when it used {@code ${VAR}}
+   * ({@code ${NATS_URL}}); empty for a value written as it is (or set in code).
+   */
+  public Optional<String> asWritten(String key) {
+    return Optional.ofNullable(written.get(key));
+  }
+
+  /**
+   * The value of {@code key} as it may appear in a message or a log line: as written when it came from
+   * the environment, with URL credentials hidden ({@link ConfigText#shown(Object, String)}).
+   */
+  public String shown(String key) {
+    return ConfigText.shown(values.get(key), written.get(key));
   }
 
   public Optional<String> string(String key) {
@@ -208,7 +232,7 @@ public final class Settings {
     List<ConfigProblem> problems = new ArrayList<>();
     for (String k : values.keySet()) {
       if (!known.contains(k)) {
-        problems.add(new ConfigProblem(location(k), k, "unknown key `" + k + "`",
+        problems.add(new ConfigProblem(location(k), k, "unknown key `" + ConfigText.visible(k) + "`",
             DidYouMean.hint(k, known)));
       }
     }
@@ -218,7 +242,7 @@ public final class Settings {
   /** A copy with {@code key} set (or replaced). */
   public Settings with(String key, Object value) {
     Builder b = toBuilder();
-    b.put(key, value, location(key));
+    b.put(key, value, location(key), null);
     return b.build();
   }
 
@@ -227,7 +251,7 @@ public final class Settings {
     Builder b = new Builder(location);
     for (String k : values.keySet()) {
       if (!k.equals(key)) {
-        b.put(k, values.get(k), locations.get(k));
+        b.put(k, values.get(k), locations.get(k), written.get(k));
       }
     }
     return b.build();
@@ -236,7 +260,7 @@ public final class Settings {
   public Builder toBuilder() {
     Builder b = new Builder(location);
     for (String k : values.keySet()) {
-      b.put(k, values.get(k), locations.get(k));
+      b.put(k, values.get(k), locations.get(k), written.get(k));
     }
     return b;
   }
@@ -289,6 +313,7 @@ public final class Settings {
     private final ConfigLocation location;
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, ConfigLocation> locations = new LinkedHashMap<>();
+    private final Map<String, String> written = new LinkedHashMap<>();
 
     private Builder(ConfigLocation location) {
       this.location = Objects.requireNonNull(location, "location");
@@ -299,10 +324,23 @@ public final class Settings {
     }
 
     public Builder put(String key, Object value, ConfigLocation at) {
+      return put(key, value, at, null);
+    }
+
+    /**
+     * Sets {@code key}; {@code asWritten} is the text as written in the file when the value came from
+     * {@code ${VAR}} (messages show it instead of the value), or null.
+     */
+    public Builder put(String key, Object value, ConfigLocation at, String asWritten) {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value of " + key);
       values.put(key, normalize(value, key));
       locations.put(key, at == null ? location : at);
+      if (asWritten == null) {
+        written.remove(key);
+      } else {
+        written.put(key, asWritten);
+      }
       return this;
     }
 
@@ -330,7 +368,8 @@ public final class Settings {
 
     public Settings build() {
       return new Settings(location, Collections.unmodifiableMap(new LinkedHashMap<>(values)),
-          Collections.unmodifiableMap(new LinkedHashMap<>(locations)));
+          Collections.unmodifiableMap(new LinkedHashMap<>(locations)),
+          written.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(written)));
     }
   }
 }

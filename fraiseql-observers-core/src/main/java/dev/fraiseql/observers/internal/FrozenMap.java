@@ -14,11 +14,24 @@ import java.util.Set;
 public final class FrozenMap<V> extends AbstractMap<String, V> {
   private final Map<String, V> m;
   private final Set<Entry<String, V>> entries;
+  private final int height;
 
   /** Takes {@code owned}: the caller must not keep or change it, and its values must be immutable. */
   public FrozenMap(LinkedHashMap<String, V> owned) {
     this.m = owned;
     this.entries = Collections.unmodifiableMap(owned).entrySet();
+    int h = 0;
+    for (V v : owned.values()) {
+      if (v instanceof FrozenMap || v instanceof java.util.List) {
+        h = Math.max(h, JsonValues.height(v));
+      }
+    }
+    this.height = h + 1;
+  }
+
+  /** Levels of maps and lists, this one included (1 for a flat map). */
+  int height() {
+    return height;
   }
 
   @Override

@@ -38,13 +38,21 @@ public final class JsonValues {
     return m;
   }
 
+  /**
+   * How deep maps and lists may be nested in a row or a context attribute (the row itself is level 1).
+   * An event's default JSON adds two levels around a row ({@code {"data": {"new": row}}}), so every
+   * accepted event serializes well within Jackson's nesting limit (1000); deeper values, and values that
+   * contain themselves, are refused when the event is built.
+   */
+  public static final int MAX_DEPTH = 100;
+
   /** A row: null stays null, anything else must become a JSON object. */
   @SuppressWarnings("unchecked")
   public static Map<String, Object> freezeRow(Object row, String what) {
     if (row == null) {
       return null;
     }
-    Object frozen = freeze(row);
+    Object frozen = freeze(row, what);
     if (!(frozen instanceof Map)) {
       throw new IllegalArgumentException(what + " must be a JSON object (a Map or a bean), got "
           + row.getClass().getName());
@@ -54,44 +62,112 @@ public final class JsonValues {
 
   /** Strings, numbers, booleans and null as they are; maps and lists copied and made unmodifiable. */
   public static Object freeze(Object value) {
-    if (value == null || value instanceof String || value instanceof Boolean) {
-      return value;
+    return freeze(value, "the value");
+  }
+
+  /**
+   * Like {@link #freeze(Object)}; {@code what} names the value in errors ({@code new row}).
+   *
+   * @throws IllegalArgumentException when maps and lists are nested more than {@link #MAX_DEPTH} deep,
+   *     when a map or list contains itself, or when a value cannot be turned into JSON
+   */
+  public static Object freeze(Object value, String what) {
+    return new Freezer(what).freeze(value, 1);
+  }
+
+  /** One deep copy: the maps and lists on the path from the top, to catch cycles. */
+  private static final class Freezer {
+    private final String what;
+    private Object[] path = new Object[8];
+
+    Freezer(String what) {
+      this.what = what;
     }
-    if (value instanceof Integer || value instanceof Long || value instanceof Double
-        || value instanceof BigDecimal || value instanceof BigInteger || value instanceof Float
-        || value instanceof Short || value instanceof Byte) {
-      return value;
-    }
-    if (value instanceof FrozenMap || value instanceof FrozenList) {
-      return value; // deep-frozen already: built only by this class from frozen values
-    }
-    if (value instanceof Map) {
-      Map<?, ?> m = (Map<?, ?>) value;
-      LinkedHashMap<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 4 / 3 + 1));
-      for (Map.Entry<?, ?> e : m.entrySet()) {
-        copy.put(String.valueOf(e.getKey()), freeze(e.getValue()));
+
+    Object freeze(Object value, int depth) {
+      if (value == null || value instanceof String || value instanceof Boolean) {
+        return value;
       }
-      return new FrozenMap<>(copy);
-    }
-    if (value instanceof List) {
-      List<?> l = (List<?>) value;
-      ArrayList<Object> copy = new ArrayList<>(l.size());
-      for (Object o : l) {
-        copy.add(freeze(o));
+      if (value instanceof Integer || value instanceof Long || value instanceof Double
+          || value instanceof BigDecimal || value instanceof BigInteger || value instanceof Float
+          || value instanceof Short || value instanceof Byte) {
+        return value;
       }
-      return new FrozenList(copy);
+      if (value instanceof FrozenMap || value instanceof FrozenList) {
+        // deep-frozen already (built only from frozen values, so it has no cycle); only its height counts
+        if (depth - 1 + height(value) > MAX_DEPTH) {
+          throw tooDeep();
+        }
+        return value;
+      }
+      if (value instanceof Map) {
+        enter(value, depth);
+        Map<?, ?> m = (Map<?, ?>) value;
+        LinkedHashMap<String, Object> copy = new LinkedHashMap<>(Math.max(4, m.size() * 4 / 3 + 1));
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+          copy.put(String.valueOf(e.getKey()), freeze(e.getValue(), depth + 1));
+        }
+        path[depth - 1] = null;
+        return new FrozenMap<>(copy);
+      }
+      if (value instanceof List) {
+        enter(value, depth);
+        List<?> l = (List<?>) value;
+        ArrayList<Object> copy = new ArrayList<>(l.size());
+        for (Object o : l) {
+          copy.add(freeze(o, depth + 1));
+        }
+        path[depth - 1] = null;
+        return new FrozenList(copy);
+      }
+      if (value instanceof Character || value instanceof Enum || value instanceof CharSequence
+          || value instanceof java.util.UUID || value instanceof java.time.temporal.TemporalAccessor
+          || value instanceof java.time.Duration) {
+        return value.toString();
+      }
+      // Beans, JsonNodes, arrays...: let Jackson say what JSON they are (it refuses self-references and
+      // stops runaway nesting at its own depth limit, with an IllegalArgumentException).
+      Object plain = MAPPER.convertValue(value, Object.class);
+      if (plain == value) {
+        return value;
+      }
+      return freeze(plain, depth);
     }
-    if (value instanceof Character || value instanceof Enum || value instanceof CharSequence
-        || value instanceof java.util.UUID || value instanceof java.time.temporal.TemporalAccessor
-        || value instanceof java.time.Duration) {
-      return value.toString();
+
+    /** Checks depth and cycles before copying the map or list {@code container} at {@code depth}. */
+    private void enter(Object container, int depth) {
+      for (int i = 0; i < depth - 1; i++) { // a cycle first: it is the better explanation of a runaway depth
+        if (path[i] == container) {
+          throw new IllegalArgumentException(what + " contains itself: a map or list " + (depth - 1)
+              + " levels down is one of the maps or lists that contain it; a row must be a tree of maps, lists"
+              + " and values (copy the shared part instead of referring back to it)");
+        }
+      }
+      if (depth > MAX_DEPTH) {
+        throw tooDeep();
+      }
+      if (depth > path.length) {
+        path = java.util.Arrays.copyOf(path, Math.min(MAX_DEPTH, path.length * 2));
+      }
+      path[depth - 1] = container;
     }
-    // Beans, JsonNodes, dates, UUIDs, arrays...: let Jackson say what JSON they are.
-    Object plain = MAPPER.convertValue(value, Object.class);
-    if (plain == value) {
-      return value;
+
+    private IllegalArgumentException tooDeep() {
+      return new IllegalArgumentException(what + " is nested more than " + MAX_DEPTH + " levels deep (maps and"
+          + " lists inside one another); it could not be sent as JSON to webhooks and buses. Flatten it, or carry"
+          + " the deep part as a JSON string");
     }
-    return freeze(plain);
+  }
+
+  /** Levels of maps and lists in {@code v}: 0 for a scalar, 1 for a flat map or list. */
+  static int height(Object v) {
+    if (v instanceof FrozenMap) {
+      return ((FrozenMap<?>) v).height();
+    }
+    if (v instanceof FrozenList) {
+      return ((FrozenList) v).height;
+    }
+    return 0;
   }
 
   /** Wraps a map whose values are all frozen already (the caller gives it up). */
@@ -107,9 +183,17 @@ public final class JsonValues {
   /** An unmodifiable list of frozen values; marks "deep-frozen" so that freezing it again is free. */
   private static final class FrozenList extends AbstractList<Object> implements RandomAccess {
     private final List<Object> l;
+    final int height;
 
     FrozenList(ArrayList<Object> l) {
       this.l = l;
+      int h = 0;
+      for (Object o : l) {
+        if (o instanceof FrozenMap || o instanceof FrozenList) {
+          h = Math.max(h, height(o));
+        }
+      }
+      this.height = h + 1;
     }
 
     @Override

@@ -20,6 +20,15 @@ public interface BackendProvider {
   /** The keys the backend reads from its settings; others are reported with a "did you mean". */
   Set<String> settingKeys();
 
+  /**
+   * The keys a subscription ({@code [[observers.subscribe]]}) may carry for this backend's bus, such as
+   * NATS's {@code deliver_policy}; with the engine's own ({@code action}, {@code ack_wait_ms},
+   * {@code max_in_flight}) and its handler's, any other key is reported with a "did you mean".
+   */
+  default Set<String> subscriptionKeys() {
+    return Set.of();
+  }
+
   /** @throws dev.fraiseql.observers.ObserverConfigException naming the key when settings are wrong */
   Backend create(BackendContext context);
 }

@@ -41,6 +41,12 @@ public final class NatsBackendProvider implements BackendProvider {
     return NatsSettings.KEYS;
   }
 
+  /** {@code deliver_policy} (all, new, last): where a new durable consumer starts. */
+  @Override
+  public Set<String> subscriptionKeys() {
+    return Set.of("deliver_policy");
+  }
+
   @Override
   public Backend create(BackendContext context) {
     NatsSettings settings = NatsSettings.parse(context.settings(), context.env());

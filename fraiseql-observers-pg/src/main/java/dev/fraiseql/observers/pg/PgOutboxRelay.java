@@ -7,6 +7,7 @@ import dev.fraiseql.observers.Dispatch;
 import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.pg.internal.CaptureRows;
 import dev.fraiseql.observers.pg.internal.PgDatabase;
 import dev.fraiseql.observers.pg.internal.PgIdentifier;
 import dev.fraiseql.observers.pg.internal.PgListener;
@@ -89,6 +90,7 @@ public final class PgOutboxRelay implements AutoCloseable {
   private final Duration retention;
   private final Duration shutdownTimeout;
   private final boolean createTable;
+  private final PgCapture capture;
   private final String owner = UUID.randomUUID().toString();
   private final Semaphore wake = new Semaphore(0);
   private final Map<Long, Boolean> inFlight = new ConcurrentHashMap<>();
@@ -127,7 +129,7 @@ public final class PgOutboxRelay implements AutoCloseable {
 
   private record Postponed(long id, long delayMs, String error) {}
 
-  private record Row(long id, int attempts, byte[] json) {}
+  private record Row(long id, int attempts, byte[] json, UUID eventId) {}
 
   private PgOutboxRelay(Builder b) {
     this.engine = b.engine;
@@ -142,12 +144,17 @@ public final class PgOutboxRelay implements AutoCloseable {
     this.retention = b.retention;
     this.shutdownTimeout = b.shutdownTimeout;
     this.createTable = b.createTable;
+    if (b.capture != null && !b.capture.outbox().table().equals(b.outbox.table())) {
+      throw new IllegalArgumentException("the capture writes into outbox " + b.capture.outbox().table()
+          + " but the relay reads " + b.outbox.table() + ": use the same outbox for both");
+    }
+    this.capture = b.capture != null ? b.capture : PgCapture.of(b.engine.config(), b.outbox);
     String t = table.quoted();
     // event::text: the exact text from a JSON column (V6), the normalized text from a JSONB one (V3)
     this.claimSql = "WITH c AS (SELECT id FROM " + t + " WHERE status = 'pending' AND next_attempt_at <= now()"
         + " AND (lease_until IS NULL OR lease_until < now()) ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED)"
         + " UPDATE " + t + " o SET lease_owner = ?, lease_until = now() + ? * interval '1 millisecond',"
-        + " attempts = o.attempts + 1 FROM c WHERE o.id = c.id RETURNING o.id, o.attempts, o.event::text";
+        + " attempts = o.attempts + 1 FROM c WHERE o.id = c.id RETURNING o.id, o.attempts, o.event::text, o.event_id";
     this.flushSql = "UPDATE " + t + " o SET status = u.status, outcomes = u.outcomes::jsonb, last_error = u.error,"
         + " completed_at = now(), lease_owner = NULL, lease_until = NULL"
         + " FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[]) AS u(id, status, outcomes, error) WHERE o.id = u.id";
@@ -185,11 +192,37 @@ public final class PgOutboxRelay implements AutoCloseable {
         LOG.warn("outbox {}: cannot create the table yet ({}); the relay keeps trying", table, SqlErrors.describe(e));
       }
     }
+    if (capture.enabled()) {
+      startCapture();
+    }
     listener = new PgListener(db, outbox.channel(), this::wake, "fraiseql-pg-outbox-listen-" + table);
     thread.start();
     LOG.info("[observer] outbox relay started on {} (lease {}ms, poll {}ms, {} dispatch thread(s))", table,
         lease.toMillis(), pollInterval.toMillis(), dispatchThreads);
     return this;
+  }
+
+  /**
+   * Installs or upgrades the capture triggers ({@code capture_install = true}), or checks them and
+   * logs what is missing with the fix.
+   */
+  private void startCapture() {
+    try {
+      if (capture.installAtStartup()) {
+        capture.install(db.dataSource());
+      } else {
+        List<String> problems = capture.check(db.dataSource());
+        for (String p : problems) {
+          LOG.error("[observer] {}", p);
+        }
+        if (problems.isEmpty()) {
+          LOG.info("[observer] capture: triggers in place (outbox {}): {}", table, capture.describe());
+        }
+      }
+    } catch (SQLException e) {
+      throw new IllegalStateException("[observer] capture: cannot install or check the capture triggers on outbox "
+          + table + " (" + SqlErrors.describe(e) + "); without them no change is captured", e);
+    }
   }
 
   private void wake() {
@@ -417,7 +450,7 @@ public final class PgOutboxRelay implements AutoCloseable {
             try (ResultSet rs = ps.getResultSet()) {
               if (part == claimSql) {
                 while (rs.next()) {
-                  rows.add(new Row(rs.getLong(1), rs.getInt(2), rs.getBytes(3)));
+                  rows.add(new Row(rs.getLong(1), rs.getInt(2), rs.getBytes(3), rs.getObject(4, UUID.class)));
                 }
               } else if (part == tryLockSql && rs.next()) {
                 String k = rs.getString(1);
@@ -482,6 +515,10 @@ public final class PgOutboxRelay implements AutoCloseable {
     for (Row r : chunk) {
       long id = r.id();
       try {
+        if (CaptureRows.isCapture(r.json())) {
+          queued |= dispatchCaptured(r);
+          continue;
+        }
         ObservedEvent event;
         try {
           event = ObservedEvent.fromJson(r.json());
@@ -520,6 +557,59 @@ public final class PgOutboxRelay implements AutoCloseable {
     if (queued) {
       wake();
     }
+  }
+
+  /**
+   * A row a capture trigger wrote (one per statement): its events, one per changed row, are handed
+   * to the engine in row order; the row is done when all of them are. If the engine refuses one, the
+   * row is given back with a delay and all its events are dispatched again later (with the same ids:
+   * effectively-once skips those that had completed). Returns whether something was queued for the
+   * relay thread.
+   */
+  private boolean dispatchCaptured(Row r) {
+    long id = r.id();
+    List<ObservedEvent> events = new ArrayList<>();
+    try {
+      for (byte[] json : CaptureRows.split(r.eventId(), r.json())) {
+        events.add(ObservedEvent.fromJson(json));
+      }
+    } catch (IllegalArgumentException e) {
+      LOG.error("outbox {}: row {} does not hold captured events ({}); marking it failed", table, id, e.getMessage());
+      finished.add(new Finished(id, "failed", "[]", "unreadable capture row: " + e.getMessage()));
+      return true;
+    }
+    List<java.util.concurrent.CompletableFuture<List<DeliveryOutcome>>> completions = new ArrayList<>(events.size());
+    for (int i = 0; i < events.size(); i++) {
+      try {
+        completions.add(engine.onCommit(events.get(i)).completion().toCompletableFuture());
+      } catch (RuntimeException e) {
+        long delayMs = Math.min(60_000L, 500L << Math.min(7, Math.max(0, r.attempts() - 1)));
+        String error = e.toString();
+        LOG.warn("outbox {}: the engine did not take event {} of {} of captured row {} ({}); retrying the row in {}ms",
+            table, i + 1, events.size(), id, error, delayMs);
+        inFlight.remove(id);
+        postponed.add(new Postponed(id, delayMs, error.length() > 500 ? error.substring(0, 500) : error));
+        return true;
+      }
+      dispatched.incrementAndGet();
+    }
+    java.util.concurrent.CompletableFuture.allOf(completions.toArray(new java.util.concurrent.CompletableFuture<?>[0]))
+        .whenComplete((ignored, err) -> {
+          if (err != null) {
+            finished.add(new Finished(id, "failed", "[]", err.toString()));
+          } else {
+            List<DeliveryOutcome> all = new ArrayList<>();
+            for (var f : completions) {
+              List<DeliveryOutcome> o = f.join();
+              if (o != null) {
+                all.addAll(o);
+              }
+            }
+            finished.add(new Finished(id, "done", outcomesJson(all), null));
+          }
+          wake();
+        });
+    return false;
   }
 
   private static String outcomesJson(List<DeliveryOutcome> outcomes) {
@@ -615,6 +705,7 @@ public final class PgOutboxRelay implements AutoCloseable {
     private Duration retention = Duration.ofHours(24);
     private Duration shutdownTimeout = Duration.ofSeconds(10);
     private boolean createTable = true;
+    private PgCapture capture;
 
     private Builder(ObserverEngine engine, DataSource dataSource) {
       this.engine = Objects.requireNonNull(engine, "engine");
@@ -702,7 +793,22 @@ public final class PgOutboxRelay implements AutoCloseable {
       return this;
     }
 
-    /** Creates the relay and starts its thread. */
+    /**
+     * The capture triggers to install (or check) at start and whose rows this relay splits into
+     * events. By default {@code PgCapture.of(engine.config(), outbox)}: on when the engine's config says
+     * {@code [observers.postgres] capture = "triggers"}.
+     */
+    public Builder capture(PgCapture capture) {
+      this.capture = Objects.requireNonNull(capture, "capture");
+      return this;
+    }
+
+    /**
+     * Creates the relay and starts its thread; with capture on, first installs or checks the triggers.
+     *
+     * @throws dev.fraiseql.observers.ObserverConfigException when a captured table or column does not exist
+     * @throws IllegalStateException when the triggers cannot be installed or checked (database unreachable)
+     */
     public PgOutboxRelay start() {
       return new PgOutboxRelay(this).begin();
     }

@@ -31,6 +31,10 @@ import javax.sql.DataSource;
  *   <tr><td>poll_interval_ms</td><td>1000</td><td>bus consumers' polling fallback to LISTEN/NOTIFY</td></tr>
  *   <tr><td>idempotency_writers</td><td>2</td><td>threads writing idempotency claims and completions in
  *       batches concurrently (1 to 16), each using one pooled connection per round trip</td></tr>
+ *   <tr><td>capture</td><td>off</td><td>{@code "triggers"}: zero-code capture, see {@link PgCapture} (read by
+ *       {@link PgOutboxRelay}, whatever the backend)</td></tr>
+ *   <tr><td>capture_install</td><td>create_tables</td><td>the relay installs/upgrades the capture triggers at
+ *       start; false: it only checks them</td></tr>
  * </table>
  *
  * Registered with {@link java.util.ServiceLoader}; there is nothing to call directly.

@@ -9,13 +9,14 @@ import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.ObserverListener;
-import dev.fraiseql.observers.Operation;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.SubscriptionConfig;
 import dev.fraiseql.observers.examples.support.Checks;
 import dev.fraiseql.observers.examples.support.FlakySmtpRelay;
 import dev.fraiseql.observers.examples.support.RunNamespace;
 import dev.fraiseql.observers.examples.support.Services;
+import dev.fraiseql.observers.pg.PgMutationContext;
+import dev.fraiseql.observers.pg.PgOutboxRelay;
 import dev.fraiseql.observers.spi.ActionResult;
 import dev.fraiseql.observers.spi.DeadLetter;
 import io.nats.client.Connection;
@@ -49,8 +50,12 @@ import javax.sql.DataSource;
  * <p>Three services, each an {@link ObserverEngine} with its own {@code fraiseql.toml} and (for two of
  * them) its own database schema. They never call each other: all coordination goes through NATS.
  * <ul>
- *   <li><b>order-service</b> inserts orders into its {@code tb_order} (a real JDBC transaction), commits,
- *       then calls {@code engine.onCommit}; its seed-000 rule publishes {@code fraiseql.order.created}.
+ *   <li><b>order-service</b> inserts orders into its {@code tb_order} with plain SQL and commits: no publish
+ *       call. Its {@code fraiseql.toml} turns on zero-code capture ({@code [observers.postgres] capture =
+ *       "triggers"}): a trigger records each committed change in the service's outbox, in the same
+ *       transaction, and a {@link PgOutboxRelay} hands it to the engine, whose seed-000 rule publishes
+ *       {@code fraiseql.order.created}. The mutation context (user, tenant, request) comes from
+ *       {@code SET LOCAL fraiseql.*} settings ({@link PgMutationContext}).
  *   <li><b>inventory-service</b> subscribes with seed 000's {@code handler = "fn_reserve_inventory"}: a SQL
  *       function in its own schema that reserves stock from the JSONB payload (effectively once).
  *   <li><b>notification-service</b> subscribes to the same subject and sends one confirmation email per
@@ -122,6 +127,8 @@ public final class Choreography {
     Journal inventoryJournal = new Journal();
     Journal notifyJournal = new Journal();
     ObserverEngine orders = null;
+    PgOutboxRelay ordersRelay = null;
+    Published published = new Published();
     ObserverEngine inventory = null;
     ObserverEngine notifications = null;
     GreenMail mail = null;
@@ -147,8 +154,11 @@ public final class Choreography {
       Function<String, Optional<String>> lookup = name -> Optional.ofNullable(env.get(name));
 
       out.println("-- starting the three services (one ObserverEngine each, each with its own fraiseql.toml)");
-      orders = ObserverEngine.builder().env(lookup)
+      orders = ObserverEngine.builder().env(lookup).listener(published)
           .config(ns.apply(ObserversConfig.load(dir.resolve("order-service/fraiseql.toml"), lookup))).build();
+      // installs the capture triggers its fraiseql.toml asks for (capture = "triggers"), then relays the outbox
+      ordersRelay = PgOutboxRelay.builder(orders, Services.dataSource(ordersDb)).pollInterval(Duration.ofMillis(200))
+          .start();
       inventory = ObserverEngine.builder().env(lookup).component(DataSource.class, Services.dataSource(inventoryDb))
           .listener(inventoryJournal.tagged("inventory-service", out))
           .config(ns.apply(ObserversConfig.load(dir.resolve("inventory-service/fraiseql.toml"), lookup))).build();
@@ -156,23 +166,22 @@ public final class Choreography {
           .listener(notifyJournal.tagged("notification-service", out))
           .config(ns.apply(ObserversConfig.load(dir.resolve("notification-service/fraiseql.toml"), lookup))).build();
 
-      out.println("\n-- order-service: placing " + ORDERS.size() + " orders (each its own transaction, then onCommit)");
+      out.println("\n-- order-service: placing " + ORDERS.size() + " orders (each its own transaction: plain SQL,"
+          + " no publish call; the capture trigger records it, the relay publishes it)");
       Map<String, ObservedEvent> events = new LinkedHashMap<>();
       try (java.sql.Connection c = Services.connect(ordersDb)) {
         c.setAutoCommit(false);
         for (Order o : ORDERS) {
-          Map<String, Object> row = insertOrder(c, o);
+          // the request's context, as SET LOCAL fraiseql.user_id = ... would set it (one round trip)
+          PgMutationContext.set(c, "createOrder", MutationContext.builder()
+              .userId("u-" + o.email().substring(0, o.email().indexOf('@'))).tenantId("shop").requestId("req_" + o.id())
+              .build());
+          insertOrder(c, o);
           c.commit();
-          ObservedEvent event = ObservedEvent.builder().operation(Operation.INSERT).table("tb_order")
-              .mutation("createOrder").newRow(row)
-              .context(MutationContext.builder().userId("u-" + o.email().substring(0, o.email().indexOf('@')))
-                  .tenantId("shop").requestId("req_" + o.id()).build())
-              .build();
-          events.put(o.id(), event);
-          List<DeliveryOutcome> published = orders.onCommit(event).completion().toCompletableFuture()
-              .get(20, TimeUnit.SECONDS);
+          Published.Entry e = published.await(o.id(), Duration.ofSeconds(20));
+          events.put(o.id(), e.event());
           out.printf("  [order-service] committed %s (%s, %s, total %s) → %s%n", o.id(), o.email(), o.items(), o.total(),
-              describe(published));
+              describe(e.outcomes()));
         }
       }
 
@@ -182,8 +191,8 @@ public final class Choreography {
       out.println("\n-- fault injection: order " + DUPLICATED + " is delivered twice");
       List<DeliveryOutcome> again = orders.onCommit(events.get(DUPLICATED)).completion().toCompletableFuture()
           .get(20, TimeUnit.SECONDS);
-      out.println("  [order-service] the same committed event handed to onCommit again → " + describe(again)
-          + " (JetStream de-duplicates it by its Nats-Msg-Id)");
+      out.println("  [order-service] the same captured event dispatched again (as a relay does after a crash) → "
+          + describe(again) + " (JetStream de-duplicates it by its Nats-Msg-Id)");
       try (Connection nc = RunNamespace.connect(natsUrl)) {
         Headers h = new Headers().add("Nats-Msg-Id", events.get(DUPLICATED).id() + ":republished");
         PublishAck ack = nc.jetStream().publish(ns.subject("fraiseql.order.created"), h,
@@ -253,6 +262,11 @@ public final class Choreography {
           "the mailbox holds " + ORDERS.size() + " confirmation emails over SMTP, each with its rendered subject, text and "
               + "HTML bodies and Message-ID <event id>.send-order-confirmation@shop.example",
           inbox.size() + " messages; " + mailProblems);
+      long captured = count(ordersDb, "observer_outbox WHERE event::text LIKE '{\"capture\":%'");
+      checks.check(captured == ORDERS.size() && count(ordersDb, "observer_outbox") == ORDERS.size(),
+          "order-service made no publish call: its capture trigger recorded each of the " + ORDERS.size()
+              + " orders in its outbox (" + ordersSchema + ".observer_outbox), in the order's own transaction",
+          captured + " captured outbox rows");
       long inventoryKeys = count(inventoryDb, "observer_idempotency_keys");
       long notifyKeys = count(notifyDb, "observer_idempotency_keys");
       checks.check(inventoryKeys == ORDERS.size() && notifyKeys == ORDERS.size(),
@@ -264,6 +278,9 @@ public final class Choreography {
       dead.addAll(orders.deadLetters().list());
       checks.check(dead.isEmpty(), "no dead letters in any service", dead.toString());
     } finally {
+      if (ordersRelay != null) {
+        ordersRelay.close();
+      }
       for (ObserverEngine e : new ObserverEngine[] {notifications, inventory, orders}) {
         if (e != null) {
           e.close();
@@ -294,26 +311,43 @@ public final class Choreography {
   // -----------------------------------------------------------------------------------------------
   // the order service's write path
 
-  private static Map<String, Object> insertOrder(java.sql.Connection c, Order o) throws Exception {
+  /** A plain INSERT: nothing else. The capture trigger on tb_order records the event in this transaction. */
+  private static void insertOrder(java.sql.Connection c, Order o) throws Exception {
     List<Map<String, Object>> items = new ArrayList<>();
     o.items().forEach((sku, qty) -> items.add(Map.of("sku", sku, "qty", qty)));
     try (PreparedStatement st = c.prepareStatement("INSERT INTO tb_order (id, customer_email, items, total) "
-        + "VALUES (?, ?, ?::jsonb, ?) RETURNING id, customer_email, items::text, total, status, created_at")) {
+        + "VALUES (?, ?, ?::jsonb, ?)")) {
       st.setString(1, o.id());
       st.setString(2, o.email());
       st.setString(3, JSON.writeValueAsString(items));
       st.setBigDecimal(4, o.total());
-      try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("id", rs.getString(1));
-        row.put("customer_email", rs.getString(2));
-        row.put("items", JSON.readValue(rs.getString(3), List.class));
-        row.put("total", rs.getBigDecimal(4));
-        row.put("status", rs.getString(5));
-        row.put("created_at", rs.getObject(6, java.time.OffsetDateTime.class).toInstant());
-        return row;
+      st.executeUpdate();
+    }
+  }
+
+  /** What the order service's engine published for each captured order (its only window on the relay). */
+  static final class Published implements ObserverListener {
+    record Entry(ObservedEvent event, List<DeliveryOutcome> outcomes) {}
+
+    private final Map<String, Entry> byOrder = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Override
+    public void completed(ObservedEvent event, DeliveryOutcome outcome) {
+      String id = event.newRow().map(r -> String.valueOf(r.get("id"))).orElse("");
+      byOrder.putIfAbsent(id, new Entry(event, List.of(outcome)));
+    }
+
+    Entry await(String orderId, Duration timeout) throws InterruptedException {
+      long end = System.nanoTime() + timeout.toNanos();
+      while (System.nanoTime() < end) {
+        Entry e = byOrder.get(orderId);
+        if (e != null) {
+          return e;
+        }
+        Thread.sleep(10);
       }
+      throw new IllegalStateException("order " + orderId + " was committed but not published within "
+          + timeout.toSeconds() + " s: is the capture trigger installed on tb_order?");
     }
   }
 

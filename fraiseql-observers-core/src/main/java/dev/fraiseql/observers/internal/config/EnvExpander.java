@@ -41,6 +41,11 @@ final class EnvExpander {
 
   private EnvExpander() {}
 
+  /**
+   * Expands {@code s}. With {@code env} null, variables are not allowed here: each {@code ${NAME}} is an
+   * issue (with {@link Issue#variable} set and a null message, which the caller words), and only the
+   * {@code $${} escape is applied.
+   */
   static Result expand(String s, Function<String, Optional<String>> env) {
     if (s.indexOf('$') < 0) {
       return new Result(s, false, List.of());
@@ -70,6 +75,10 @@ final class EnvExpander {
           if (reported.add("")) {
             issues.add(new Issue(i, null, "`${...}` does not hold a variable name",
                 "a variable name is letters, digits and _, not starting with a digit; write $${ for a literal ${"));
+          }
+        } else if (env == null) {
+          if (reported.add(name)) {
+            issues.add(new Issue(i, name, null, null));
           }
         } else {
           Optional<String> value = env.apply(name);

@@ -7,9 +7,11 @@ import dev.fraiseql.observers.internal.DidYouMean;
 import java.time.temporal.TemporalAccessor;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.tomlj.TomlArray;
@@ -22,18 +24,47 @@ import org.tomlj.TomlTable;
  * read so the rest can be passed on or reported.
  */
 final class Section {
+  /**
+   * Keys that name or select what runs: they appear in logs, dead letters and metrics, so they are
+   * written in the file and never read from the environment ({@code ${VAR}} in them is a problem).
+   */
+  static final Set<String> LITERAL_KEYS = Set.of("backend", "checkpoint_strategy", "idempotency_table",
+      "idempotency_store", "dead_letter_store", "overflow_policy", "name", "event", "table", "operation", "action",
+      "type", "condition", "subject", "handler", "durable", "function", "backoff_strategy");
+
   private final LoadContext ctx;
   final TomlTable table;
   final String label;
   final ConfigLocation location;
+  private final boolean literalKeys;
   private final Set<String> consumed = new HashSet<>();
   private final Set<String> expanded = new HashSet<>();
+  private final Map<String, String> written = new HashMap<>();
 
+  /** A section whose {@link #LITERAL_KEYS} are literal (handlers, rules, actions, subscriptions, [observers]). */
   Section(LoadContext ctx, TomlTable table, String label, TomlPosition position) {
+    this(ctx, table, label, position, true);
+  }
+
+  /** {@code literalKeys} false: a backend's table, or a nested table, whose keys are the module's own. */
+  Section(LoadContext ctx, TomlTable table, String label, TomlPosition position, boolean literalKeys) {
     this.ctx = ctx;
     this.table = table;
     this.label = label;
     this.location = ctx.location(position, label);
+    this.literalKeys = literalKeys;
+  }
+
+  /**
+   * How the value of {@code key} was written, when it used {@code ${VAR}} (for
+   * {@link dev.fraiseql.observers.config.Settings.Builder#put(String, Object, ConfigLocation, String)}); else null.
+   */
+  String written(String key) {
+    String w = written.get(key);
+    if (w == null && expanded.contains(key) && table.get(List.of(key)) instanceof String) {
+      w = (String) table.get(List.of(key));
+    }
+    return w;
   }
 
   boolean has(String key) {
@@ -120,13 +151,37 @@ final class Section {
     return s;
   }
 
+  /**
+   * Expands {@code ${VAR}} in {@code value} of {@code key} — except in {@code *_env} keys (they name a
+   * variable) and, in a section with literal keys, in {@link #LITERAL_KEYS}: there a {@code ${VAR}} is
+   * a problem naming the variable.
+   */
   Optional<String> expand(String key, String value) {
-    EnvExpander.Result r = EnvExpander.expand(value, ctx.env);
+    return expand(key, value, null);
+  }
+
+  private Optional<String> expand(String key, String value, boolean[] fromEnv) {
+    boolean names = key.endsWith("_env");
+    boolean literal = names || literalKeys && LITERAL_KEYS.contains(key);
+    EnvExpander.Result r = EnvExpander.expand(value, literal ? null : ctx.env);
     for (EnvExpander.Issue issue : r.issues) {
-      problemAt(loc(key, issue.offset), key, issue.message + " (in `" + key + "` of " + label + ")", issue.fix);
+      if (issue.message != null) {
+        problemAt(loc(key, issue.offset), key, issue.message + " (in `" + key + "` of " + label + ")", issue.fix);
+      } else if (names) {
+        problemAt(loc(key, issue.offset), key, "`" + key + "` names an environment variable, so ${" + issue.variable
+            + "} is not expanded in it", "write the variable's name: " + key + " = \"" + issue.variable + "\"");
+      } else {
+        problemAt(loc(key, issue.offset), key, "`" + key + "` cannot take ${" + issue.variable + "} from the "
+            + "environment: keys that say what runs (names, events, tables, actions, subjects, handlers, conditions)"
+            + " are written in the file", "write the value itself; ${VAR} is for URLs, credentials and an action's"
+            + " own settings");
+      }
     }
     if (r.expanded) {
       expanded.add(key);
+      if (fromEnv != null) {
+        fromEnv[0] = true;
+      }
     }
     return r.issues.isEmpty() ? Optional.of(r.value) : Optional.empty();
   }
@@ -267,19 +322,48 @@ final class Section {
     return best != null && bestDistance <= allowed && !best.equals(key) ? Optional.of(best) : Optional.empty();
   }
 
-  /** Converts the value of {@code key} to a settings value (strings expanded); null if it had problems. */
+  /**
+   * Converts the value of {@code key} to a settings value (strings expanded); null if it had problems.
+   * When it used {@code ${VAR}}, {@link #written(String)} then tells how it was written.
+   */
   Object settingsValue(String key) {
     Object v = raw(key);
-    return convert(key, v, 0);
+    boolean[] fromEnv = new boolean[1];
+    Object out = convert(key, v, 0, fromEnv);
+    if (fromEnv[0] && out != null) {
+      written.put(key, writtenForm(v));
+    }
+    return out;
   }
 
-  private Object convert(String key, Object v, int depth) {
+  /** A TOML value as written (strings with their ${VAR}), for messages: arrays and tables in TOML-like form. */
+  private static String writtenForm(Object v) {
+    if (v instanceof String) {
+      return (String) v;
+    }
+    if (v instanceof TomlArray) {
+      TomlArray a = (TomlArray) v;
+      StringBuilder b = new StringBuilder("[");
+      for (int i = 0; i < a.size(); i++) {
+        b.append(i == 0 ? "" : ", ");
+        Object x = a.get(i);
+        b.append(x instanceof String ? "\"" + x + "\"" : writtenForm(x));
+      }
+      return b.append(']').toString();
+    }
+    if (v instanceof TomlTable) {
+      return "{...}";
+    }
+    return String.valueOf(v);
+  }
+
+  private Object convert(String key, Object v, int depth, boolean[] fromEnv) {
     if (depth > 32) {
       problem(key, "`" + key + "` is nested too deeply (more than 32 levels)", "flatten it");
       return null;
     }
     if (v instanceof String) {
-      return expand(key, (String) v).orElse(null);
+      return expand(key, (String) v, fromEnv).orElse(null);
     }
     if (v instanceof Long || v instanceof Double || v instanceof Boolean) {
       return v;
@@ -291,7 +375,7 @@ final class Section {
       TomlArray a = (TomlArray) v;
       List<Object> out = new ArrayList<>(a.size());
       for (int k = 0; k < a.size(); k++) {
-        Object x = convert(key, a.get(k), depth + 1);
+        Object x = convert(key, a.get(k), depth + 1, fromEnv);
         if (x == null) {
           return null;
         }
@@ -301,15 +385,18 @@ final class Section {
     }
     if (v instanceof TomlTable) {
       TomlTable t = (TomlTable) v;
-      Section nested = new Section(ctx, t, label, position(key));
+      Section nested = new Section(ctx, t, label, position(key), false);
       Settings.Builder b = Settings.builder(nested.location);
       boolean ok = true;
       for (String k : nested.orderedKeys()) {
-        Object x = nested.convert(k, nested.raw(k), depth + 1);
+        boolean[] nestedEnv = new boolean[1];
+        Object raw = nested.raw(k);
+        Object x = nested.convert(k, raw, depth + 1, nestedEnv);
         if (x == null) {
           ok = false;
         } else {
-          b.put(k, x, nested.loc(k));
+          b.put(k, x, nested.loc(k), nestedEnv[0] ? writtenForm(raw) : null);
+          fromEnv[0] |= nestedEnv[0];
         }
       }
       return ok ? b.build() : null;

@@ -6,6 +6,8 @@ import dev.fraiseql.observers.config.BackoffStrategy;
 import dev.fraiseql.observers.config.CheckpointStrategy;
 import dev.fraiseql.observers.config.ConfigLocation;
 import dev.fraiseql.observers.config.ConfigProblem;
+import dev.fraiseql.observers.config.ConfigText;
+import dev.fraiseql.observers.config.ConfigUrls;
 import dev.fraiseql.observers.config.HandlerConfig;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.OverflowPolicy;
@@ -74,7 +76,7 @@ public final class TomlConfigLoader {
   private static final List<String> OBSERVERS_KEYS = List.of("backend", "nats_url", "redis_url", "database_url",
       "checkpoint_strategy", "idempotency_table", "idempotency_store", "dead_letter_store", "max_in_flight",
       "overflow_policy", "overflow_timeout_ms", "dead_letter_capacity", "shutdown_timeout_ms", "claim_ttl_ms",
-      "rules", "handlers", "subscribe", "nats", "redis", "postgres", "webhook", "in-memory");
+      "rules", "handlers", "subscribe", "capture", "nats", "redis", "postgres", "webhook", "in-memory");
   private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff_strategy", "initial_delay_ms",
       "max_delay_ms", "jitter", "timeout_ms");
   private static final List<String> SYNC_KEYS = List.of("synchronous", "synchronous_timeout_ms");
@@ -304,7 +306,10 @@ public final class TomlConfigLoader {
     b.backend(backend);
     Settings.Builder backendSettings = Settings.builder(s.location);
     for (String k : URL_KEYS) {
-      s.text(k, k + " = \"${" + k.toUpperCase(Locale.ROOT) + "}\"").ifPresent(v -> backendSettings.put(k, v, s.loc(k)));
+      s.text(k, k + " = \"${" + k.toUpperCase(Locale.ROOT) + "}\"").ifPresent(v -> {
+        checkUrl(s, k, v, ConfigUrls.forKey(k).orElseThrow());
+        backendSettings.put(k, v, s.loc(k), s.written(k));
+      });
     }
     s.oneOf("checkpoint_strategy", List.of("at_least_once", "effectively_once"), "checkpoint_strategy")
         .flatMap(CheckpointStrategy::parse).ifPresent(b::checkpointStrategy);
@@ -334,6 +339,17 @@ public final class TomlConfigLoader {
     // one table per backend; the chosen backend's keys go to backendSettings, every backend's to
     // backendTable(name) (a backend used only for its stores reads its own table)
     Settings urlsOnly = backendSettings.build();
+    // [[observers.capture]] (the pg module's capture triggers) goes to the postgres settings as
+    // capture_tables; the pg module validates its keys
+    Object capture = null;
+    if (s.has("capture")) {
+      Object raw = s.raw("capture");
+      if (raw instanceof TomlArray) {
+        capture = s.settingsValue("capture");
+      } else {
+        s.typeProblem("capture", "an array of tables", raw, "[[observers.capture]]");
+      }
+    }
     Set<String> tables = new LinkedHashSet<>(KNOWN_BACKENDS);
     tables.add(backend);
     idempotencyStore.ifPresent(tables::add);
@@ -347,25 +363,51 @@ public final class TomlConfigLoader {
         s.typeProblem(name, "a table", t, "[observers." + name + "]");
         continue;
       }
-      Section bt = new Section(ctx, (TomlTable) t, "[observers." + name + "]", s.position(name));
+      Section bt = new Section(ctx, (TomlTable) t, "[observers." + name + "]", s.position(name), false);
       Settings.Builder own = urlsOnly.toBuilder();
       for (String k : bt.orderedKeys()) {
         Object v = bt.settingsValue(k);
+        if (v != null && URL_KEYS.contains(k)) {
+          checkUrl(bt, k, v, ConfigUrls.forKey(k).orElseThrow());
+        }
         if (v != null && !(URL_KEYS.contains(k) && urlsOnly.has(k))) {
-          own.put(k, v, bt.loc(k));
+          own.put(k, v, bt.loc(k), bt.written(k));
         }
         if (v != null && name.equals(backend)) {
           if (URL_KEYS.contains(k) && backendSettings.build().has(k)) {
             bt.problem(k, "`" + k + "` is set both in [observers] and in [observers." + name + "]",
                 "keep only one of them");
           } else {
-            backendSettings.put(k, v, bt.loc(k));
+            backendSettings.put(k, v, bt.loc(k), bt.written(k));
           }
         }
       }
+      if (capture != null && name.equals("postgres")) {
+        own.put("capture_tables", capture, s.loc("capture"));
+      }
       b.backendTable(name, own.build());
     }
+    if (capture != null) {
+      if (!s.has("postgres")) {
+        b.backendTable("postgres", urlsOnly.toBuilder().put("capture_tables", capture, s.loc("capture")).build());
+      }
+      if (backend.equals("postgres")) {
+        backendSettings.put("capture_tables", capture, s.loc("capture"));
+      }
+    }
     b.backendSettings(backendSettings.build());
+  }
+
+  /** The one URL check ({@link ConfigUrls}), reported with the key's position; never shows an env value. */
+  private void checkUrl(Section s, String key, Object value, ConfigUrls.Rule rule) {
+    String written = s.written(key);
+    ConfigLocation at = s.loc(key);
+    if (!(value instanceof String)) {
+      s.typeProblem(key, "a string", value, key + " = \"" + rule.example().split(" ")[0] + "\"");
+      return;
+    }
+    ConfigUrls.check((String) value, written != null, rule, key, ConfigText.shown(value, written), at)
+        .ifPresent(ctx.problems::add);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -449,7 +491,7 @@ public final class TomlConfigLoader {
     for (String k : s.passOn(HANDLER_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
-        settings.put(k, v, s.loc(k));
+        settings.put(k, v, s.loc(k), s.written(k));
       }
     }
     Settings built = settings.build();
@@ -566,10 +608,35 @@ public final class TomlConfigLoader {
             "set " + name + " to the webhook URL, or write webhook_url = \"https://...\"");
         return true;
       }
-      settings.put("url", value.get(), s.loc("url_env"));
+      String written = "${" + name + "}";
+      if (httpTarget(s)) {
+        ConfigUrls.check(value.get(), true, ConfigUrls.HTTP, "url_env", written, s.loc("url_env"))
+            .ifPresent(ctx.problems::add);
+      }
+      settings.put("url", value.get(), s.loc("url_env"), written);
       return true;
     }
-    s.text(k, k + " = \"https://hooks.example.com/fraiseql\"").ifPresent(v -> settings.put("url", v, s.loc(k)));
+    s.text(k, k + " = \"https://hooks.example.com/fraiseql\"").ifPresent(v -> {
+      if (httpTarget(s)) {
+        checkUrl(s, k, v, ConfigUrls.HTTP);
+      }
+      settings.put("url", v, s.loc(k), s.written(k));
+    });
+    return true;
+  }
+
+  /**
+   * Whether the section's URL is an HTTP endpoint: its action is {@code webhook} or {@code slack}, or not
+   * given (a third-party action's {@code url} is that action's to check).
+   */
+  private static boolean httpTarget(Section s) {
+    for (String k : List.of("action", "type")) {
+      Object a = s.table.get(List.of(k));
+      if (a instanceof String) {
+        String t = ((String) a).trim().toLowerCase(Locale.ROOT);
+        return t.equals("webhook") || t.equals("slack");
+      }
+    }
     return true;
   }
 
@@ -768,7 +835,7 @@ public final class TomlConfigLoader {
     for (String k : s.passOn(ACTION_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
-        settings.put(k, v, s.loc(k));
+        settings.put(k, v, s.loc(k), s.written(k));
       }
     }
     Settings built = settings.build();
@@ -813,7 +880,7 @@ public final class TomlConfigLoader {
     for (String k : s.passOn(SUBSCRIBE_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
-        settings.put(k, v, s.loc(k));
+        settings.put(k, v, s.loc(k), s.written(k));
       }
     }
     if (subject.isEmpty() || handler.isEmpty()) {

@@ -50,6 +50,9 @@ import java.util.function.Function;
 /** The engine behind {@link ObserverEngine}. */
 public final class DefaultObserverEngine implements ObserverEngine {
   /** Keys every handler may carry, whatever its action (validated by the config loader). */
+  /** Keys of a subscription the engine reads itself (besides the loader's subject, handler, durable...). */
+  static final List<String> SUBSCRIPTION_KEYS = List.of("action", "ack_wait_ms", "max_in_flight");
+
   public static final List<String> COMMON_HANDLER_KEYS = List.of("name", "event", "table", "operation", "action",
       "type", "condition", "max_attempts", "backoff_strategy", "initial_delay_ms", "max_delay_ms", "jitter",
       "timeout_ms", "synchronous", "synchronous_timeout_ms");
@@ -607,7 +610,8 @@ public final class DefaultObserverEngine implements ObserverEngine {
       ConfigLocation at = cfg.backendSettings().location().file().equals("<code>")
           ? new ConfigLocation(cfg.source(), 0, 0, "[observers]") : cfg.backendSettings().location();
       if (p.isEmpty()) {
-        problems.add(new ConfigProblem(at, "backend", "unknown backend `" + name + "`", providers.missingBackendHint(name)));
+        problems.add(new ConfigProblem(at, "backend", "unknown backend `" + dev.fraiseql.observers.config.ConfigText.visible(name)
+            + "`", providers.missingBackendHint(name)));
         return null;
       }
       List<String> known = new ArrayList<>(p.get().settingKeys());
@@ -649,7 +653,8 @@ public final class DefaultObserverEngine implements ObserverEngine {
         if (spec.handlers().containsKey(type)) {
           return new JavaHandlerAction(type, spec.handlers().get(type));
         }
-        problems.add(new ConfigProblem(at, "action", "unknown action `" + type + "`", providers.missingActionHint(type)));
+        problems.add(new ConfigProblem(at, "action", "unknown action `" + dev.fraiseql.observers.config.ConfigText.visible(type)
+            + "`", providers.missingActionHint(type)));
         return null;
       }
       problems.addAll(settings.unknownKeys(union(p.get().settingKeys(), COMMON_HANDLER_KEYS)));
@@ -676,18 +681,42 @@ public final class DefaultObserverEngine implements ObserverEngine {
       return new JavaHandlerAction(name, spec.handlers().get(name));
     }
 
+    /**
+     * The keys a subscription may have besides those the loader reads: the engine's, the bus's and, when
+     * an action runs it, that action's. Every other key is an error, as in every other section.
+     */
+    private List<ConfigProblem> unknownSubscriptionKeys(SubscriptionConfig sc, Collection<String> actionKeys) {
+      List<String> known = new ArrayList<>(SUBSCRIPTION_KEYS);
+      providers.backend(spec.config().backend()).ifPresent(p -> known.addAll(p.subscriptionKeys()));
+      known.addAll(actionKeys);
+      return sc.settings().unknownKeys(known);
+    }
+
     Action subscriptionAction(SubscriptionConfig sc, EventBus bus, List<ConfigProblem> problems) {
-      Optional<String> forced = sc.settings().string("action");
+      Optional<String> forced;
+      try {
+        forced = sc.settings().string("action");
+        sc.settings().millis("ack_wait_ms", SubscriptionSpec.DEFAULT_ACK_WAIT);
+        sc.settings().intValue("max_in_flight", SubscriptionSpec.DEFAULT_MAX_IN_FLIGHT, 1, 100_000);
+      } catch (ObserverConfigException e) {
+        problems.addAll(e.problems());
+        return null;
+      }
       if (forced.isEmpty() || forced.get().equals("handler")) {
         if (spec.handlers().containsKey(sc.handler())) {
+          problems.addAll(unknownSubscriptionKeys(sc, List.of()));
           return new JavaHandlerAction(sc.handler(), spec.handlers().get(sc.handler()));
         }
         if (forced.isPresent()) {
+          problems.addAll(unknownSubscriptionKeys(sc, List.of()));
           return javaHandler(sc.handler(), sc.location(), problems);
         }
       }
       String type = forced.orElse("sql");
       Optional<ActionProvider> p = providers.action(type);
+      if (p.isPresent()) {
+        problems.addAll(unknownSubscriptionKeys(sc, p.get().settingKeys()));
+      }
       if (p.isEmpty()) {
         problems.add(new ConfigProblem(sc.location(), "handler", "no handler named `" + sc.handler() + "` for subscription "
             + sc.subject(), "register a Java handler with ObserverEngine.builder().handler(\"" + sc.handler()

@@ -116,7 +116,7 @@ final class NatsConnector implements AutoCloseable {
         try {
           prepare.accept(l); // the stream exists before the first publish goes out
         } catch (RuntimeException e) {
-          log.warn("[observer] preparing the NATS connection failed: {}", describe(e));
+          log.warn("[observer] preparing the NATS connection failed: {}", settings.scrub(describe(e)));
         }
         current = l;
         live.complete(l);
@@ -126,14 +126,14 @@ final class NatsConnector implements AutoCloseable {
         if (failures == 1 || failures % 30 == 0) {
           log.warn("[observer] NATS at {} is not reachable ({}); retrying every {}ms in the background. Publishes fail "
               + "their attempt until it is (the handler's retry budget applies); subscriptions start once it is",
-              servers(), describe(e), backoff);
+              servers(), settings.scrub(describe(e)), backoff);
         }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
       } catch (RuntimeException e) {
         failures++;
-        log.error("[observer] cannot connect to NATS at {}: {}", servers(), describe(e));
+        log.error("[observer] cannot connect to NATS at {}: {}", servers(), settings.scrub(describe(e)));
       }
       try {
         if (closing.await(backoff, TimeUnit.MILLISECONDS)) {
@@ -208,7 +208,7 @@ final class NatsConnector implements AutoCloseable {
             try {
               hook.run();
             } catch (RuntimeException e) {
-              log.warn("[observer] NATS reconnect hook failed: {}", describe(e));
+              log.warn("[observer] NATS reconnect hook failed: {}", settings.scrub(describe(e)));
             }
           }
         }
@@ -223,12 +223,12 @@ final class NatsConnector implements AutoCloseable {
 
     @Override
     public void errorOccurred(Connection conn, String error) {
-      log.warn("[observer] NATS server error: {}", Redact.url(error));
+      log.warn("[observer] NATS server error: {}", settings.scrub(Redact.url(error)));
     }
 
     @Override
     public void exceptionOccurred(Connection conn, Exception exp) {
-      log.debug("NATS connection exception: {}", describe(exp));
+      log.debug("NATS connection exception: {}", settings.scrub(describe(exp)));
     }
 
     @Override

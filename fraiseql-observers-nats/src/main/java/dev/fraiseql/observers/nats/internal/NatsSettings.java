@@ -2,6 +2,7 @@ package dev.fraiseql.observers.nats.internal;
 
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigProblem;
+import dev.fraiseql.observers.config.ConfigUrls;
 import dev.fraiseql.observers.config.Settings;
 import io.nats.client.api.StorageType;
 import java.io.IOException;
@@ -71,8 +72,11 @@ public final class NatsSettings {
   final int fetchBatch;
   final Duration fetchWait;
   final Optional<String> idempotencyBucket;
+  /** How {@code nats_url} may be shown when it came from {@code ${VAR}} ({@code ${NATS_URL}}), else null. */
+  private final String shownServers;
 
   private NatsSettings(Builder b) {
+    shownServers = b.shownServers;
     servers = List.copyOf(b.servers);
     stream = b.stream;
     subjects = List.copyOf(b.subjects);
@@ -113,6 +117,8 @@ public final class NatsSettings {
     List<ConfigProblem> problems = new ArrayList<>(s.unknownKeys(accepted));
     Builder b = new Builder();
     collect(problems, () -> {
+      ConfigUrls.require(s, "nats_url", ConfigUrls.NATS); // before jnats sees it: a config problem, not its exception
+      b.shownServers = s.fromEnvironment("nats_url") ? s.shown("nats_url") : null;
       String url = s.string("nats_url").map(String::trim).orElse(DEFAULT_URL);
       if (url.isEmpty()) {
         url = DEFAULT_URL;
@@ -317,9 +323,33 @@ public final class NatsSettings {
     }
   }
 
-  /** The servers, with any user, password or token in them replaced by {@code ***}. */
+  /**
+   * The servers, with any user, password or token in them replaced by {@code ***}; as written
+   * ({@code ${NATS_URL}}) when {@code nats_url} came from the environment.
+   */
   public String redactedServers() {
+    if (shownServers != null) {
+      return shownServers;
+    }
     return String.join(",", servers.stream().map(Redact::url).toList());
+  }
+
+  /**
+   * {@code text} (a jnats message) without the servers' host names when {@code nats_url} came from the
+   * environment: they are part of the variable's value ({@code nats://***:4222}).
+   */
+  public String scrub(String text) {
+    if (shownServers == null || text == null) {
+      return text;
+    }
+    String out = text;
+    for (String server : servers) {
+      String host = java.net.URI.create(server).getHost();
+      if (host != null && !host.isEmpty()) {
+        out = out.replace(host, "***");
+      }
+    }
+    return out;
   }
 
   @Override
@@ -357,5 +387,6 @@ public final class NatsSettings {
     int fetchBatch = DEFAULT_FETCH_BATCH;
     Duration fetchWait = DEFAULT_FETCH_WAIT;
     String idempotencyBucket;
+    String shownServers;
   }
 }

@@ -25,7 +25,8 @@ public record PgBackendSettings(boolean createTables, PgIdentifier deadLetterTab
 
   /** Keys the backend reads; the other backends' URLs are tolerated (a pg store may serve a NATS bus). */
   public static final Set<String> KEYS = Set.of(PgDatabase.URL_KEY, CREATE_TABLES, DEAD_LETTER_TABLE, EVENTS_TABLE,
-      POOL_SIZE, POLL_INTERVAL_MS, IDEMPOTENCY_WRITERS, "nats_url", "redis_url");
+      POOL_SIZE, POLL_INTERVAL_MS, IDEMPOTENCY_WRITERS, "nats_url", "redis_url", CapturePlan.MODE_KEY,
+      CapturePlan.INSTALL_KEY, CapturePlan.TABLES_KEY);
 
   /**
    * Reads the settings (unknown keys are reported by the engine against {@link #KEYS}).

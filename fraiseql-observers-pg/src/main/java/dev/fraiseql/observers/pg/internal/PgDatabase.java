@@ -2,6 +2,7 @@ package dev.fraiseql.observers.pg.internal;
 
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigProblem;
+import dev.fraiseql.observers.config.ConfigUrls;
 import dev.fraiseql.observers.config.Settings;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -83,6 +84,7 @@ public final class PgDatabase implements AutoCloseable {
               + " jdbc:postgresql://...), or register your pool with"
               + " ObserverEngine.builder().component(DataSource.class, dataSource)"));
     }
+    ConfigUrls.require(settings, URL_KEY, ConfigUrls.POSTGRES); // the one URL check, as at load
     try {
       return fromUrl(PgUrl.parse(url.get()), poolSize);
     } catch (IllegalArgumentException e) {

@@ -2,6 +2,7 @@ package dev.fraiseql.observers.redis.internal;
 
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigProblem;
+import dev.fraiseql.observers.config.ConfigUrls;
 import dev.fraiseql.observers.config.Settings;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,6 +105,7 @@ public final class RedisSettings {
     }
     String rawUrl = s.requireString(REDIS_URL,
         "set redis_url = \"redis://localhost:6379\" in [observers] (rediss:// for TLS; ${REDIS_URL} reads the environment)");
+    ConfigUrls.require(s, REDIS_URL, ConfigUrls.REDIS); // the one URL check, as at load
     RedisUrl url = RedisUrl.parse(rawUrl, REDIS_URL, s.location(REDIS_URL));
     String prefix = s.string(KEY_PREFIX).orElse(DEFAULT_KEY_PREFIX);
     if (prefix.isEmpty() || prefix.chars().anyMatch(Character::isWhitespace)) {

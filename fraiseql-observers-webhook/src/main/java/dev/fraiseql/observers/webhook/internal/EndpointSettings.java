@@ -2,6 +2,7 @@ package dev.fraiseql.observers.webhook.internal;
 
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigProblem;
+import dev.fraiseql.observers.config.ConfigUrls;
 import dev.fraiseql.observers.config.Settings;
 import dev.fraiseql.observers.spi.ActionContext;
 import java.net.URI;
@@ -49,6 +50,7 @@ final class EndpointSettings {
     String raw = s.string(URL).orElseThrow(() -> new ObserverConfigException(new ConfigProblem(ctx.location(),
         "webhook_url", "handler " + ctx.handlerName() + " (action = \"" + actionName + "\") has no URL",
         "set webhook_url = \"https://...\" (${VAR} allowed) or url_env = \"VARIABLE_NAME\"")));
+    ConfigUrls.require(s, URL, ConfigUrls.HTTP); // the one URL check, as at load
     URI uri;
     try {
       uri = new URI(raw.trim());
