@@ -28,7 +28,10 @@ public interface ObserverListener {
   /** A delivery was dead-lettered. */
   default void deadLettered(DeadLetter letter) {}
 
-  /** Effectively-once skipped a duplicate. */
+  /**
+   * A delivery was skipped as a duplicate: the engine's effectively-once claim found it done, or the
+   * action reported {@link ActionResult#duplicate(String)} (a SQL handler's key, a bus's de-duplication).
+   */
   default void duplicateSkipped(ObservedEvent event, String handler) {}
 
   /** The condition was false. */

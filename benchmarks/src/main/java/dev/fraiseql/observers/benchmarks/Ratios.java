@@ -88,6 +88,7 @@ public final class Ratios {
     all.add(new PgCase());
     all.add(new CaptureCase());
     all.add(new MemoryCase());
+    all.add(new ObservabilityCase());
     return all;
   }
 

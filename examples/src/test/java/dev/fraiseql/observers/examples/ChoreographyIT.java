@@ -27,7 +27,7 @@ class ChoreographyIT {
     assertThat(failures).as(out).isEmpty();
     assertThat(out).as(out)
         .contains("[order-service] committed o-1001 (alice@example.com")
-        .contains("fraiseql.order.created: DELIVERED (duplicate, stored once at 1)")
+        .contains("fraiseql.order.created: DUPLICATE (duplicate, stored once at 1)")
         .contains("PASS order o-1001 reserved exactly once {MUG-RED=2, TEE-L=1}")
         .contains("PASS order o-1004 notified exactly once (to dave@example.com)")
         .contains("PASS duplicate delivery of o-1001 reached inventory-service and was skipped (effectively_once)")

@@ -31,7 +31,8 @@ public interface Action extends AutoCloseable {
   /**
    * True when the action records {@link Delivery#idempotencyKey()} itself, atomically with its effect
    * (a SQL function called in the same transaction as the key insert). The engine then skips its own
-   * claim under {@code effectively_once}; the action reports a duplicate as delivered.
+   * claim under {@code effectively_once}; the action reports a duplicate as
+   * {@link ActionResult#duplicate(String)}.
    */
   default boolean recordsIdempotencyItself() {
     return false;

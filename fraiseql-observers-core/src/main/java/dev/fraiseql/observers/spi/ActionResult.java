@@ -5,7 +5,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * What one attempt of an action came to: {@link Delivered}, {@link Retry} (optionally after a delay
+ * What one attempt of an action came to: {@link Delivered} (or a duplicate of an earlier delivery), {@link Retry} (optionally after a delay
  * the remote asked for, such as {@code Retry-After}), or {@link Failed} (permanent: no retry, straight
  * to the dead letters). An exception thrown by an action, or a stage completed exceptionally, counts
  * as {@link Retry} unless it is a {@link PermanentFailureException}.
@@ -30,6 +30,14 @@ public abstract class ActionResult {
     return new Delivered(detail);
   }
 
+  /**
+   * The effect already exists and was not produced again: a SQL action found its idempotency key, a
+   * bus recognised the de-duplication id. The delivery ends as {@code DUPLICATE}, not {@code DELIVERED}.
+   */
+  public static Delivered duplicate(String detail) {
+    return new Delivered(detail, true);
+  }
+
   public static Retry retry(String reason) {
     return new Retry(reason, null);
   }
@@ -47,9 +55,15 @@ public abstract class ActionResult {
   /** The action did what it was asked. */
   public static final class Delivered extends ActionResult {
     static final Delivered PLAIN = new Delivered("");
+    private final boolean duplicate;
 
     private Delivered(String detail) {
+      this(detail, false);
+    }
+
+    private Delivered(String detail, boolean duplicate) {
       super(detail);
+      this.duplicate = duplicate;
     }
 
     @Override
@@ -57,9 +71,14 @@ public abstract class ActionResult {
       return true;
     }
 
+    /** True when it was a duplicate (see {@link ActionResult#duplicate(String)}): nothing was done again. */
+    public boolean isDuplicate() {
+      return duplicate;
+    }
+
     @Override
     public String toString() {
-      return "Delivered" + (detail().isEmpty() ? "" : "(" + detail() + ")");
+      return (duplicate ? "Duplicate" : "Delivered") + (detail().isEmpty() ? "" : "(" + detail() + ")");
     }
   }
 

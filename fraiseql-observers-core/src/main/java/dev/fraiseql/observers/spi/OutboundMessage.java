@@ -27,6 +27,9 @@ public record OutboundMessage(String subject, byte[] payload, Map<String, String
   public static final String HEADER_USER_ID = "Fraiseql-User-Id";
   public static final String HEADER_TENANT_ID = "Fraiseql-Tenant-Id";
   public static final String HEADER_REQUEST_ID = "Fraiseql-Request-Id";
+  /** W3C trace context of the mutation, when its context carries one ({@link MutationContext#TRACEPARENT}). */
+  public static final String HEADER_TRACEPARENT = "traceparent";
+  public static final String HEADER_TRACESTATE = "tracestate";
 
   public OutboundMessage {
     Objects.requireNonNull(subject, "subject");
@@ -38,7 +41,8 @@ public record OutboundMessage(String subject, byte[] payload, Map<String, String
 
   /**
    * The message for publishing {@code event} to {@code subject}: its default JSON, the standard
-   * headers (event id, name, table, operation, mutation, user, tenant, request id) and
+   * headers (event id, name, table, operation, mutation, user, tenant, request id, and
+   * {@code traceparent} / {@code tracestate} when the context carries them) and
    * {@code deduplicationId} = {@code <event id>:<subject>}.
    */
   public static OutboundMessage forEvent(String subject, ObservedEvent event) {
@@ -62,6 +66,10 @@ public record OutboundMessage(String subject, byte[] payload, Map<String, String
     c.userId().ifPresent(v -> h.put(HEADER_USER_ID, v));
     c.tenantId().ifPresent(v -> h.put(HEADER_TENANT_ID, v));
     c.requestId().ifPresent(v -> h.put(HEADER_REQUEST_ID, v));
+    if (!c.attributes().isEmpty()) {
+      c.traceparent().ifPresent(v -> h.put(HEADER_TRACEPARENT, v));
+      c.tracestate().ifPresent(v -> h.put(HEADER_TRACESTATE, v));
+    }
     return h;
   }
 

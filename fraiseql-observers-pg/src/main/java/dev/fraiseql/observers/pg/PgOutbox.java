@@ -216,6 +216,39 @@ public final class PgOutbox {
     return wakeLockKey;
   }
 
+  /**
+   * How far behind the relays are: the rows not yet dispatched ({@code status = 'pending'}, leased ones
+   * included) and the age of the oldest, by the database's clock. One statement on the pending index;
+   * it counts the pending rows, so call it at scrape intervals (seconds), not per event. The
+   * Micrometer module's {@code ObserverMetrics.outboxBacklog} turns it into gauges.
+   *
+   * @param timeout the statement's limit (a metrics scrape should not hang on a sick database)
+   * @throws SQLException as the query does (the outbox table missing, the timeout)
+   */
+  public Backlog backlog(DataSource dataSource, java.time.Duration timeout) throws SQLException {
+    Objects.requireNonNull(dataSource, "dataSource");
+    try (Connection c = dataSource.getConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT count(*), extract(epoch FROM now() - min(recorded_at))"
+            + " FROM " + table.quoted() + " WHERE status = 'pending'")) {
+      ps.setQueryTimeout((int) Math.max(1, Math.min(Integer.MAX_VALUE, (timeout.toMillis() + 999) / 1000)));
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        long pending = rs.getLong(1);
+        double age = rs.getDouble(2);
+        return new Backlog(pending, rs.wasNull() ? java.time.Duration.ZERO
+            : java.time.Duration.ofNanos((long) (Math.max(0, age) * 1_000_000_000d)));
+      }
+    }
+  }
+
+  /**
+   * The outbox's backlog (see {@link #backlog}).
+   *
+   * @param pending rows recorded and not yet dispatched
+   * @param oldestAge how long the oldest of them has waited; zero when there is none
+   */
+  public record Backlog(long pending, java.time.Duration oldestAge) {}
+
   @Override
   public String toString() {
     return "PgOutbox{" + table + "}";

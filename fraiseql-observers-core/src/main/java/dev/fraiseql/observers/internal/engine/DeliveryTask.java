@@ -142,6 +142,7 @@ final class DeliveryTask implements Runnable, AttemptControl {
       rt.idempotency.claim(event.id().toString(), handler.name(), rt.claimTtl).whenCompleteAsync((claim, ex) -> {
         if (ex != null) {
           long now = rt.nanos();
+          rt.listeners.attemptStarted(event, handler.name(), n); // every attemptFinished has its attemptStarted
           onResult(n, now, now, ActionResult.retry("idempotency store unavailable: " + Attempts.fromThrowable(ex).detail()), false);
         } else if (claim == IdempotencyStore.Claim.DONE) {
           finish(DeliveryOutcome.Status.DUPLICATE, n - 1, "already delivered (effectively_once)", rt.nanos());
@@ -357,7 +358,7 @@ final class DeliveryTask implements Runnable, AttemptControl {
               r.detail().isEmpty() ? "" : " (" + r.detail() + ")", Runtime.req(event));
         }
       }
-      finish(DeliveryOutcome.Status.DELIVERED, n, r.detail(), end);
+      finish(isDuplicate(r) ? DeliveryOutcome.Status.DUPLICATE : DeliveryOutcome.Status.DELIVERED, n, r.detail(), end);
       return;
     }
     if (claimed) {
@@ -390,6 +391,11 @@ final class DeliveryTask implements Runnable, AttemptControl {
         pendingRetry.cancel(false);
       }
     }
+  }
+
+  /** A delivered result that found the effect already there (a SQL action's key, a bus's de-duplication). */
+  static boolean isDuplicate(ActionResult r) {
+    return r instanceof ActionResult.Delivered && ((ActionResult.Delivered) r).isDuplicate();
   }
 
   /** Whether an attempt is running past its deadline (a cheap pre-check for the sweeper); never while it waits locally. */

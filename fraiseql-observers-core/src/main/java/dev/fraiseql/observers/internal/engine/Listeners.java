@@ -15,9 +15,16 @@ import org.slf4j.LoggerFactory;
 final class Listeners implements ObserverListener {
   private static final Logger LOG = LoggerFactory.getLogger(Listeners.class);
   private final List<ObserverListener> all;
+  /** The only listener, when there is exactly one (the common case: called directly, no lambda per call). */
+  private final ObserverListener one;
 
   Listeners(List<ObserverListener> all) {
     this.all = List.copyOf(all);
+    this.one = this.all.size() == 1 ? this.all.get(0) : null;
+  }
+
+  private void failed(ObserverListener l, RuntimeException e) {
+    LOG.warn("[observer] listener {} threw; ignored", l.getClass().getName(), e);
   }
 
   private void each(Consumer<ObserverListener> call) {
@@ -25,7 +32,7 @@ final class Listeners implements ObserverListener {
       try {
         call.accept(l);
       } catch (RuntimeException e) {
-        LOG.warn("[observer] listener {} threw; ignored", l.getClass().getName(), e);
+        failed(l, e);
       }
     }
   }
@@ -36,6 +43,15 @@ final class Listeners implements ObserverListener {
 
   @Override
   public void matched(ObservedEvent event, List<String> handlers) {
+    ObserverListener l1 = one;
+    if (l1 != null) {
+      try {
+        l1.matched(event, handlers);
+      } catch (RuntimeException e) {
+        failed(l1, e);
+      }
+      return;
+    }
     if (!all.isEmpty()) {
       each(l -> l.matched(event, handlers));
     }
@@ -43,6 +59,15 @@ final class Listeners implements ObserverListener {
 
   @Override
   public void attemptStarted(ObservedEvent event, String handler, int attempt) {
+    ObserverListener l1 = one;
+    if (l1 != null) {
+      try {
+        l1.attemptStarted(event, handler, attempt);
+      } catch (RuntimeException e) {
+        failed(l1, e);
+      }
+      return;
+    }
     if (!all.isEmpty()) {
       each(l -> l.attemptStarted(event, handler, attempt));
     }
@@ -50,6 +75,15 @@ final class Listeners implements ObserverListener {
 
   @Override
   public void attemptFinished(ObservedEvent event, String handler, int attempt, ActionResult result, Duration elapsed) {
+    ObserverListener l1 = one;
+    if (l1 != null) {
+      try {
+        l1.attemptFinished(event, handler, attempt, result, elapsed);
+      } catch (RuntimeException e) {
+        failed(l1, e);
+      }
+      return;
+    }
     if (!all.isEmpty()) {
       each(l -> l.attemptFinished(event, handler, attempt, result, elapsed));
     }
@@ -85,6 +119,15 @@ final class Listeners implements ObserverListener {
 
   @Override
   public void completed(ObservedEvent event, DeliveryOutcome outcome) {
+    ObserverListener l1 = one;
+    if (l1 != null) {
+      try {
+        l1.completed(event, outcome);
+      } catch (RuntimeException e) {
+        failed(l1, e);
+      }
+      return;
+    }
     if (!all.isEmpty()) {
       each(l -> l.completed(event, outcome));
     }

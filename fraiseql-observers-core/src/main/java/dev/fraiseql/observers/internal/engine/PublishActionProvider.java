@@ -62,8 +62,9 @@ public final class PublishActionProvider implements ActionProvider {
     @Override
     public CompletionStage<ActionResult> execute(Delivery delivery) {
       return bus.publish(OutboundMessage.forEvent(subject, delivery.event()), delivery)
-          .thenApply(ack -> ActionResult.delivered(
-              (ack.duplicate() ? "duplicate, stored once" : "stored") + (ack.position().isEmpty() ? "" : " at " + ack.position())));
+          .thenApply(ack -> ack.duplicate()
+              ? ActionResult.duplicate("duplicate, stored once" + (ack.position().isEmpty() ? "" : " at " + ack.position()))
+              : ActionResult.delivered("stored" + (ack.position().isEmpty() ? "" : " at " + ack.position())));
     }
 
     @Override

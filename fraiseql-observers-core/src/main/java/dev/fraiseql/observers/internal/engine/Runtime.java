@@ -25,6 +25,9 @@ final class Runtime {
   static final String MDC_REQUEST_ID = "fraiseql.request_id";
   static final String MDC_EVENT_ID = "fraiseql.event_id";
   static final String MDC_HANDLER = "fraiseql.handler";
+  /** The producer's trace and span ids (from the event's {@code traceparent}), OpenTelemetry's MDC key names. */
+  static final String MDC_TRACE_ID = "trace_id";
+  static final String MDC_SPAN_ID = "span_id";
 
   final Executor executor;
   final ScheduledExecutorService scheduler;
@@ -222,6 +225,10 @@ final class Runtime {
     private final String oldRequest;
     private final String oldEvent;
     private final String oldHandler;
+    /** Whether this scope set the trace keys (only then are they restored). */
+    private final boolean traced;
+    private String oldTrace;
+    private String oldSpan;
 
     MdcScope(ObservedEvent e, String handler) {
       oldRequest = MDC.get(MDC_REQUEST_ID);
@@ -230,6 +237,14 @@ final class Runtime {
       put(MDC_REQUEST_ID, e.context().requestId().orElse(null));
       put(MDC_EVENT_ID, e.id().toString());
       put(MDC_HANDLER, handler);
+      String tp = e.context().attributes().isEmpty() ? null : e.context().traceparent().orElse(null);
+      traced = tp != null;
+      if (traced) {
+        oldTrace = MDC.get(MDC_TRACE_ID);
+        oldSpan = MDC.get(MDC_SPAN_ID);
+        MDC.put(MDC_TRACE_ID, tp.substring(3, 35));
+        MDC.put(MDC_SPAN_ID, tp.substring(36, 52));
+      }
     }
 
     private static void put(String k, String v) {
@@ -245,6 +260,10 @@ final class Runtime {
       put(MDC_REQUEST_ID, oldRequest);
       put(MDC_EVENT_ID, oldEvent);
       put(MDC_HANDLER, oldHandler);
+      if (traced) {
+        put(MDC_TRACE_ID, oldTrace);
+        put(MDC_SPAN_ID, oldSpan);
+      }
     }
   }
 

@@ -72,6 +72,7 @@ final class SubscriptionRuntime implements InboundHandler {
     if (rt.effectivelyOnce && !handler.action().recordsIdempotencyItself()) {
       rt.idempotency.claim(event.id().toString(), handler.name(), rt.claimTtl).whenCompleteAsync((claim, ex) -> {
         if (ex != null) {
+          rt.listeners.attemptStarted(event, handler.name(), n); // every attemptFinished has its attemptStarted
           settle(event, message, n, Instant.now(), 0, ActionResult.retry("idempotency store unavailable: " + ex), false, result);
         } else if (claim == IdempotencyStore.Claim.DONE) {
           rt.listeners.duplicateSkipped(event, handler.name());
@@ -109,6 +110,9 @@ final class SubscriptionRuntime implements InboundHandler {
       if (r.isDelivered()) {
         if (claimed) {
           rt.idempotency.complete(event.id().toString(), handler.name());
+        }
+        if (DeliveryTask.isDuplicate(r)) {
+          rt.listeners.duplicateSkipped(event, handler.name());
         }
         if (rt.log().isDebugEnabled()) {
           rt.log().debug("[observer] {}: completed in {}ms{}{}", handler.name(), elapsed.toMillis(),

@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * {@code SELECT "schema"."fn"(?::jsonb)}. Under effectively-once it inserts the key
  * ({@code idempotency_key} = the event id, {@code listener_id} = the handler name, as the engine's
  * own claims do) in the same transaction, so the function's effect happens exactly once: a key
- * already there means a duplicate, reported as delivered with detail {@code duplicate}.
+ * already there means a duplicate, reported as {@link ActionResult#duplicate(String)} (the delivery ends
+ * as {@code DUPLICATE}, as the engine's own skips do).
  *
  * <p>Runs on the calling (dispatcher) thread and bounds the statement with the handler's attempt
  * timeout ({@code statement_timeout}).
@@ -92,7 +93,7 @@ public final class SqlFunctionAction implements Action {
             if (inserted == 0) {
               c.rollback();
               LOG.debug("[observer] {}: event {} already processed, skipping", handler, delivery.event().id());
-              return ActionResult.delivered("duplicate");
+              return ActionResult.duplicate("already processed (effectively_once)");
             }
           }
           try (PreparedStatement st = c.prepareStatement(callSql)) {
