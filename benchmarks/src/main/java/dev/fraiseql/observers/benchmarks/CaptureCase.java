@@ -126,7 +126,8 @@ final class CaptureCase implements BenchCase {
     all.put("paired_ratio_min", round(sorted[0]));
     all.put("paired_ratio_max", round(sorted[sorted.length - 1]));
     all.put("rounds", rounds);
-    return Row.ratio(name, Bench.median(a), Bench.median(b), target, n * rounds, oursGot, rawGot, all);
+    return Row.ratio(name, new Bench.Comparison(Bench.median(a), Bench.median(b), Bench.median(ratio), sorted[0],
+        sorted[sorted.length - 1], rounds, n * rounds, oursGot, rawGot), target, all);
   }
 
   private static double round(double v) {
@@ -198,7 +199,8 @@ final class CaptureCase implements BenchCase {
       Map<String, Object> rowNotes = new LinkedHashMap<>();
       rowNotes.put("design", "row-level AFTER INSERT trigger, one outbox INSERT per row (not shipped; for comparison)");
       Row r = paired("capture 10k-row statement, row-trigger design", o, n, rowLevel, raw, Double.NaN, rowNotes);
-      rows.add(new Row(r.name(), r.ours(), r.raw(), Double.NaN, r.sent(), r.oursReceived(), r.rawReceived(), true,
+      rows.add(new Row(r.name(), r.ours(), r.raw(), r.ratio(), r.ratioMin(), r.ratioMax(), r.pairs(), Double.NaN, r.sent(),
+          r.oursReceived(), r.rawReceived(), true,
           r.notes()));
     }
     return rows;

@@ -97,7 +97,7 @@ final class ObservabilityCase implements BenchCase {
       notes.put("rules", 10);
       notes.put("producers", CoreCase.PRODUCERS);
       notes.put("raw side", "the same engine and handler without the listener");
-      return Row.ratio(name, c.ours(), c.raw(), target, c.sent(), c.oursReceived(), c.rawReceived(), notes);
+      return Row.ratio(name, c, target, notes);
     }
   }
 
