@@ -23,7 +23,7 @@ public final class Receiver implements AutoCloseable {
     }
     server.createContext("/", exchange -> {
       bodies.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
-      exchange.sendResponseHeaders(status, -1);
+      exchange.sendResponseHeaders(this.status, -1);
       exchange.close();
     });
     server.start();
