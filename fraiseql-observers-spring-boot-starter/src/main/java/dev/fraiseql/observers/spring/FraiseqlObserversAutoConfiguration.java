@@ -5,6 +5,8 @@ import dev.fraiseql.observers.ObserverListener;
 import dev.fraiseql.observers.config.HandlerConfig;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.SubscriptionConfig;
+import dev.fraiseql.observers.pg.PgOutbox;
+import dev.fraiseql.observers.pg.PgOutboxRelay;
 import dev.fraiseql.observers.spring.internal.HandlerRegistry;
 import dev.fraiseql.observers.spring.internal.HibernateCapture;
 import dev.fraiseql.observers.spring.internal.HibernateCaptureRegistrar;
@@ -131,6 +133,17 @@ public class FraiseqlObserversAutoConfiguration {
     @ConditionalOnMissingBean
     OutboxWriter fraiseqlObserverOutboxWriter(FraiseqlObserversProperties properties, DataSource dataSource) {
       return new PgOutboxWriter(properties.getOutbox().getTable(), dataSource);
+    }
+
+    /** The relay that reads the outbox and dispatches through the engine; closed before the engine. */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(prefix = "fraiseql.observers.outbox", name = "relay", havingValue = "true", matchIfMissing = true)
+    PgOutboxRelay fraiseqlObserverOutboxRelay(FraiseqlObserversProperties properties, ObserverEngine engine,
+        DataSource dataSource) {
+      return PgOutboxRelay.builder(engine, dataSource)
+          .outbox(PgOutbox.forTable(properties.getOutbox().getTable()))
+          .createTable(properties.getOutbox().isCreateTable())
+          .start();
     }
   }
 

@@ -67,6 +67,26 @@ public class FraiseqlObserversProperties {
     private boolean enabled = false;
     /** The outbox table. */
     private String table = "observer_outbox";
+    /** Whether this application runs a relay that dispatches the outbox's rows through its engine. */
+    private boolean relay = true;
+    /** Whether the relay creates the outbox table when it is missing. */
+    private boolean createTable = true;
+
+    public boolean isRelay() {
+      return relay;
+    }
+
+    public void setRelay(boolean relay) {
+      this.relay = relay;
+    }
+
+    public boolean isCreateTable() {
+      return createTable;
+    }
+
+    public void setCreateTable(boolean createTable) {
+      this.createTable = createTable;
+    }
 
     public boolean isEnabled() {
       return enabled;
