@@ -11,6 +11,8 @@ import dev.fraiseql.observers.spring.internal.HandlerRegistry;
 import dev.fraiseql.observers.spring.internal.HibernateCapture;
 import dev.fraiseql.observers.spring.internal.HibernateCaptureRegistrar;
 import dev.fraiseql.observers.spring.internal.ObserverRequestFilter;
+import dev.fraiseql.observers.spring.internal.ObserversEndpoint;
+import dev.fraiseql.observers.spring.internal.ObserversHealthIndicator;
 import dev.fraiseql.observers.spring.internal.OutboxWriter;
 import dev.fraiseql.observers.spring.internal.PgOutboxWriter;
 import dev.fraiseql.observers.spring.internal.TransactionalObserverPublisher;
@@ -156,6 +158,28 @@ public class FraiseqlObserversAutoConfiguration {
     @ConditionalOnBean(EntityManagerFactory.class)
     HibernateCaptureRegistrar fraiseqlObserverJpaCapture(EntityManagerFactory emf, ObserverEventPublisher publisher) {
       return new HibernateCaptureRegistrar(emf, new HibernateCapture(publisher));
+    }
+  }
+
+  /** Actuator: the {@code observers} endpoint. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
+  static class EndpointConfiguration {
+    @Bean
+    @ConditionalOnMissingBean
+    ObserversEndpoint observersEndpoint(ObserverEngine engine) {
+      return new ObserversEndpoint(engine);
+    }
+  }
+
+  /** Actuator: the {@code observers} health indicator. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+  static class HealthConfiguration {
+    @Bean
+    @ConditionalOnMissingBean(name = "observersHealthIndicator")
+    ObserversHealthIndicator observersHealthIndicator(ObserverEngine engine) {
+      return new ObserversHealthIndicator(engine);
     }
   }
 

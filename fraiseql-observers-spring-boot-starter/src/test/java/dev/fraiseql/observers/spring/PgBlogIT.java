@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fraiseql.observers.ObservedEvent;
+import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.spi.DeadLetterQuery;
 import dev.fraiseql.observers.Operation;
 import dev.fraiseql.observers.spring.pgapp.BlogApp;
 import java.net.URI;
@@ -49,11 +51,14 @@ class PgBlogIT {
     r.add("fraiseql.observers.jpa.capture", () -> "true");
     r.add("WELCOME_EMAIL_SERVICE_URL", WELCOME::url);
     r.add("STRIPE_WEBHOOK_URL", STRIPE::url);
+    r.add("management.endpoints.web.exposure.include", () -> "health,observers");
+    r.add("management.endpoint.health.show-details", () -> "always");
   }
 
   @Autowired Environment env;
   @Autowired BlogApp.Users users;
   @Autowired BlogApp.Recorder recorder;
+  @Autowired ObserverEngine engine;
 
   @BeforeEach
   void reset() {
@@ -180,5 +185,37 @@ class PgBlogIT {
     await().atMost(Duration.ofSeconds(10)).until(() -> recorder.events.size() == 2);
     Thread.sleep(300);
     assertThat(recorder.events).extracting(e -> e.newRow().orElseThrow().get("id")).containsOnly("o-3");
+  }
+
+  @Test
+  void actuatorListsTheDeadLetterAndReplayingItDeliversIt() throws Exception {
+    engine.deadLetters().discard(DeadLetterQuery.all());
+    STRIPE.status(500);
+    call("POST", "/users?email=heidi@example.com&name=Heidi", Map.of());
+    assertThat(STRIPE.bodies()).hasSize(1);
+
+    JsonNode observers = JSON.readTree(call("GET", "/actuator/observers", Map.of()).body());
+    assertThat(observers.get("handlers")).extracting(h -> h.get("name").asText())
+        .containsExactly("welcome-email", "create-stripe-customer", "user-updated", "user-deleted", "order-placed");
+    assertThat(observers.get("deadLetterCount").asLong()).isEqualTo(1);
+    JsonNode dead = observers.get("deadLetters").get(0);
+    assertThat(dead.get("handler").asText()).isEqualTo("create-stripe-customer");
+    assertThat(dead.get("event").asText()).isEqualTo("user.created");
+    assertThat(dead.get("lastError").asText()).contains("500");
+
+    JsonNode health = JSON.readTree(call("GET", "/actuator/health/observers", Map.of()).body());
+    assertThat(health.get("status").asText()).isEqualTo("UP");
+    assertThat(health.get("details").get("deadLetters").asLong()).isEqualTo(1);
+
+    STRIPE.status(200);
+    HttpResponse<String> replay = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+            + env.getProperty("local.server.port") + "/actuator/observers/" + dead.get("id").asText()))
+        .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(replay.statusCode()).isEqualTo(200);
+    assertThat(JSON.readTree(replay.body()).get("status").asText()).isEqualTo("DELIVERED");
+    assertThat(STRIPE.bodies()).hasSize(2);
+    assertThat(JSON.readTree(STRIPE.bodies().get(1)).get("data").get("new").get("email").asText()).isEqualTo("heidi@example.com");
+    assertThat(engine.deadLetters().count()).isZero();
   }
 }
