@@ -15,7 +15,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 
 /** JPA capture on the MariaDB server: the same listeners, another database. */
 @SpringBootTest(classes = WidgetApp.class, webEnvironment = SpringBootTest.WebEnvironment.NONE, properties = {
-    "spring.datasource.url=jdbc:mariadb://127.0.0.1:3306/test",
+    "spring.datasource.url=${FRAISEQL_TEST_MARIADB_URL:jdbc:mariadb://127.0.0.1:3306/test}",
     "spring.datasource.username=root",
     "spring.datasource.password=",
     "spring.jpa.hibernate.ddl-auto=create-drop",
