@@ -2,10 +2,14 @@ package dev.fraiseql.observers.spring;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.awaitility.Awaitility.await;
+
+import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.ObserverHandler;
 import dev.fraiseql.observers.Operation;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -15,6 +19,8 @@ import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
+import org.springframework.security.core.context.SecurityContextHolder;
 
 /** The auto-configuration without a database: config location, Java handlers, errors, shutdown. */
 class AutoConfigurationTest {
@@ -106,6 +112,27 @@ class AutoConfigurationTest {
         .run(ctx -> engine[0] = ctx.getBean(ObserverEngine.class));
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> engine[0].onCommit(order()))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void theSpringSecurityPrincipalBecomesTheEventsUser() throws Exception {
+    SEEN.clear();
+    runner.withUserConfiguration(HandlerBean.class)
+        .withPropertyValues("fraiseql.observers.config=classpath:fraiseql-handlers.toml")
+        .run(ctx -> {
+          SecurityContextHolder.getContext().setAuthentication(
+              UsernamePasswordAuthenticationToken.authenticated("alice", "n/a", List.of()));
+          try {
+            ctx.getBean(ObserverEventPublisher.class).publish(order());
+            ctx.getBean(ObserverEventPublisher.class).publish(order().toBuilder()
+                .context(MutationContext.builder().userId("explicit").build()).build());
+          } finally {
+            SecurityContextHolder.clearContext();
+          }
+          await().atMost(Duration.ofSeconds(5)).until(() -> SEEN.size() == 2);
+          assertThat(SEEN).extracting(e -> e.context().userId().orElseThrow())
+              .containsExactlyInAnyOrder("alice", "explicit");
+        });
   }
 
   @Test

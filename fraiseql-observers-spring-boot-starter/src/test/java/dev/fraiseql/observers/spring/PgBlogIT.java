@@ -3,6 +3,7 @@ package dev.fraiseql.observers.spring;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fraiseql.observers.ObservedEvent;
@@ -94,7 +95,7 @@ class PgBlogIT {
     assertThat(payload.get("event").asText()).isEqualTo("INSERT");
     assertThat(payload.get("table").asText()).isEqualTo("tb_user");
     assertThat(payload.get("timestamp").asText()).isNotBlank();
-    assertThat(JSON.convertValue(payload.get("data").get("new"), Map.class))
+    assertThat(JSON.convertValue(payload.get("data").get("new"), new TypeReference<Map<String, Object>>() { }))
         .isEqualTo(Map.of("id", id, "email", "alice@example.com", "name", "Alice"));
     assertThat(payload.get("data").get("old").isNull()).isTrue();
     assertThat(payload.get("context").get("event_name").asText()).isEqualTo("user.created");
