@@ -219,4 +219,14 @@ class PgBlogIT {
     assertThat(JSON.readTree(STRIPE.bodies().get(1)).get("data").get("new").get("email").asText()).isEqualTo("heidi@example.com");
     assertThat(engine.deadLetters().count()).isZero();
   }
+
+  @Test
+  void anAsyncRequestStillGetsItsBodyAndItsEvent() throws Exception {
+    HttpResponse<String> response = call("POST", "/users/async?email=ivan@example.com&name=Ivan", Map.of());
+    assertThat(response.statusCode()).isEqualTo(200);
+    assertThat(response.body()).startsWith("async:");
+    String id = response.body().substring("async:".length());
+    await().atMost(Duration.ofSeconds(10)).until(() -> WELCOME.bodies().size() == 1);
+    assertThat(JSON.readTree(WELCOME.bodies().get(0)).get("data").get("new").get("id").asText()).isEqualTo(id);
+  }
 }

@@ -93,6 +93,13 @@ public class BlogApp {
       return users.create(email, name).toString();
     }
 
+    /** An async request: the body written on the async dispatch must still reach the client. */
+    @PostMapping("/users/async")
+    public java.util.concurrent.Callable<String> createAsync(@RequestParam("email") String email,
+        @RequestParam("name") String name) {
+      return () -> "async:" + users.create(email, name);
+    }
+
     @PostMapping("/users/failing")
     public String createFailing(@RequestParam("email") String email, @RequestParam("name") String name) {
       return users.createThenFail(email, name).toString();
