@@ -1,0 +1,199 @@
+package dev.fraiseql.observers.spring;
+
+import dev.fraiseql.observers.ObserverEngine;
+import dev.fraiseql.observers.ObserverListener;
+import dev.fraiseql.observers.config.HandlerConfig;
+import dev.fraiseql.observers.config.ObserversConfig;
+import dev.fraiseql.observers.config.SubscriptionConfig;
+import dev.fraiseql.observers.pg.PgOutbox;
+import dev.fraiseql.observers.pg.PgOutboxRelay;
+import dev.fraiseql.observers.spring.internal.HandlerRegistry;
+import dev.fraiseql.observers.spring.internal.HibernateCapture;
+import dev.fraiseql.observers.spring.internal.HibernateCaptureRegistrar;
+import dev.fraiseql.observers.spring.internal.ObserverRequestFilter;
+import dev.fraiseql.observers.spring.internal.ObserversEndpoint;
+import dev.fraiseql.observers.spring.internal.ObserversHealthIndicator;
+import dev.fraiseql.observers.spring.internal.OutboxWriter;
+import dev.fraiseql.observers.spring.internal.PgOutboxWriter;
+import dev.fraiseql.observers.spring.internal.TransactionalObserverPublisher;
+import jakarta.persistence.EntityManagerFactory;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+import javax.sql.DataSource;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.core.io.Resource;
+import org.springframework.core.io.ResourceLoader;
+
+/**
+ * Auto-configuration: one {@link ObserverEngine} from {@code fraiseql.toml}
+ * ({@code fraiseql.observers.config}, default {@code classpath:fraiseql.toml}), with the application's
+ * {@link DataSource} as a component, Spring beans as Java handlers, {@link ObserverListener} beans as
+ * listeners, and an {@link ObserverEventPublisher} that dispatches after commit. {@code ${VAR}} in the
+ * file is resolved from Spring's {@link Environment} (so from properties as well as the process
+ * environment). The engine closes with the context, after the web server's graceful shutdown.
+ */
+@AutoConfiguration(afterName = {
+    "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
+    "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration"})
+@ConditionalOnProperty(prefix = "fraiseql.observers", name = "enabled", matchIfMissing = true)
+@EnableConfigurationProperties(FraiseqlObserversProperties.class)
+public class FraiseqlObserversAutoConfiguration {
+
+  @Bean
+  static HandlerRegistry fraiseqlObserverHandlerRegistry() {
+    return new HandlerRegistry();
+  }
+
+  @Bean(destroyMethod = "close")
+  @ConditionalOnMissingBean
+  ObserverEngine observerEngine(FraiseqlObserversProperties properties, ResourceLoader resources,
+      Environment environment, ObjectProvider<DataSource> dataSource, HandlerRegistry registry,
+      ObjectProvider<ObserverListener> listeners) {
+    Function<String, Optional<String>> env = name -> Optional.ofNullable(environment.getProperty(name));
+    ObserversConfig config = loadConfig(properties.getConfig(), resources, env);
+    ObserverEngine.Builder builder = ObserverEngine.builder().config(config).env(env);
+    for (String name : javaHandlerNames(config)) {
+      builder.handler(name, registry.lazy(name));
+    }
+    dataSource.ifAvailable(ds -> builder.component(DataSource.class, ds));
+    listeners.orderedStream().forEach(builder::listener);
+    return builder.build();
+  }
+
+  /** Fails the start-up when the configuration names a Java handler no bean provides. */
+  @Bean
+  SmartInitializingSingleton fraiseqlObserverHandlerCheck(ObserverEngine engine, HandlerRegistry registry) {
+    return () -> {
+      for (String name : javaHandlerNames(engine.config())) {
+        if (registry.find(name).isEmpty()) {
+          throw new IllegalStateException(engine.config().source() + " names the Java handler '" + name
+              + "', but no Spring bean provides it: annotate a bean method with @ObserverHandlerMethod(\""
+              + name + "\") or declare an ObserverHandler bean named '" + name + "'");
+        }
+      }
+    };
+  }
+
+  @Bean
+  @ConditionalOnMissingBean(ObserverEventPublisher.class)
+  TransactionalObserverPublisher observerEventPublisher(ObserverEngine engine, ObjectProvider<OutboxWriter> outbox) {
+    return new TransactionalObserverPublisher(engine, Optional.ofNullable(outbox.getIfAvailable()));
+  }
+
+  static ObserversConfig loadConfig(String location, ResourceLoader resources, Function<String, Optional<String>> env) {
+    Resource resource = resources.getResource(location);
+    if (!resource.exists()) {
+      throw new IllegalStateException("fraiseql.observers.config = " + location
+          + ": no such file. Put fraiseql.toml at the classpath root (src/main/resources/fraiseql.toml), "
+          + "or set fraiseql.observers.config=file:/path/to/fraiseql.toml");
+    }
+    String toml;
+    try {
+      toml = resource.getContentAsString(StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new IllegalStateException("fraiseql.observers.config = " + location + ": cannot read it: "
+          + e.getMessage());
+    }
+    String source = resource.getFilename() != null ? resource.getFilename() : location;
+    return ObserversConfig.parse(toml, source, env);
+  }
+
+  static Set<String> javaHandlerNames(ObserversConfig config) {
+    Set<String> names = new LinkedHashSet<>();
+    for (HandlerConfig h : config.handlers()) {
+      if ("handler".equals(h.action())) {
+        h.settings().string("handler").ifPresent(names::add);
+      }
+    }
+    for (SubscriptionConfig s : config.subscriptions()) {
+      names.add(s.handler());
+    }
+    return names;
+  }
+
+  /** Events published inside a transaction go to the outbox table on the transaction's connection. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"dev.fraiseql.observers.pg.PgOutbox", "org.springframework.jdbc.datasource.DataSourceUtils"})
+  @ConditionalOnProperty(prefix = "fraiseql.observers.outbox", name = "enabled", havingValue = "true")
+  static class OutboxConfiguration {
+    @Bean
+    @ConditionalOnMissingBean
+    OutboxWriter fraiseqlObserverOutboxWriter(FraiseqlObserversProperties properties, DataSource dataSource) {
+      return new PgOutboxWriter(properties.getOutbox().getTable(), dataSource);
+    }
+
+    /** The relay that reads the outbox and dispatches through the engine; closed before the engine. */
+    @Bean(destroyMethod = "close")
+    @ConditionalOnProperty(prefix = "fraiseql.observers.outbox", name = "relay", havingValue = "true", matchIfMissing = true)
+    PgOutboxRelay fraiseqlObserverOutboxRelay(FraiseqlObserversProperties properties, ObserverEngine engine,
+        DataSource dataSource) {
+      return PgOutboxRelay.builder(engine, dataSource)
+          .outbox(PgOutbox.forTable(properties.getOutbox().getTable()))
+          .createTable(properties.getOutbox().isCreateTable())
+          .start();
+    }
+  }
+
+  /** JPA entity changes captured from Hibernate's event listeners. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"org.hibernate.engine.spi.SessionFactoryImplementor", "jakarta.persistence.EntityManagerFactory"})
+  @ConditionalOnProperty(prefix = "fraiseql.observers.jpa", name = "capture", havingValue = "true")
+  static class JpaCaptureConfiguration {
+    @Bean
+    @ConditionalOnBean(EntityManagerFactory.class)
+    HibernateCaptureRegistrar fraiseqlObserverJpaCapture(EntityManagerFactory emf, ObserverEventPublisher publisher) {
+      return new HibernateCaptureRegistrar(emf, new HibernateCapture(publisher));
+    }
+  }
+
+  /** Actuator: the {@code observers} endpoint. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.actuate.endpoint.annotation.Endpoint")
+  static class EndpointConfiguration {
+    @Bean
+    @ConditionalOnMissingBean
+    ObserversEndpoint observersEndpoint(ObserverEngine engine) {
+      return new ObserversEndpoint(engine);
+    }
+  }
+
+  /** Actuator: the {@code observers} health indicator. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = "org.springframework.boot.health.contributor.HealthIndicator")
+  static class HealthConfiguration {
+    @Bean
+    @ConditionalOnMissingBean(name = "observersHealthIndicator")
+    ObserversHealthIndicator observersHealthIndicator(ObserverEngine engine) {
+      return new ObserversHealthIndicator(engine);
+    }
+  }
+
+  /** The mutation context of each servlet request, and synchronous handlers' warning header. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnWebApplication(type = ConditionalOnWebApplication.Type.SERVLET)
+  @ConditionalOnClass(name = "org.springframework.web.filter.OncePerRequestFilter")
+  @ConditionalOnProperty(prefix = "fraiseql.observers.web", name = "enabled", matchIfMissing = true)
+  static class WebConfiguration {
+    @Bean
+    ObserverRequestFilter fraiseqlObserverRequestFilter(FraiseqlObserversProperties properties, ObserverEngine engine) {
+      boolean anySynchronous = engine.config().handlers().stream().anyMatch(HandlerConfig::synchronous);
+      return new ObserverRequestFilter(properties.getWeb().getTenantHeader(),
+          properties.getWeb().getRequestIdHeader(), anySynchronous);
+    }
+  }
+}
