@@ -42,7 +42,7 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.ds.PGSimpleDataSource;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.StreamEntryID;
 import redis.clients.jedis.params.ScanParams;
 import redis.clients.jedis.resps.ScanResult;
@@ -298,7 +298,7 @@ class TracePropagationIT {
             .settings(Settings.of("[[observers.handlers]] #1", Map.of("subject", subject))).build())
         .subscription(SubscriptionConfig.builder(subject, "reserveInventory").build())
         .build();
-    try (JedisPooled jedis = new JedisPooled(java.net.URI.create(REDIS_URL))) {
+    try (RedisClient jedis = RedisClient.create(java.net.URI.create(REDIS_URL))) {
       try (ObserverEngine engine = tracing.wrap(ObserverEngine.builder().config(config).listener(tracing)
           .handler("reserveInventory", tracing.handler("reserveInventory", e -> inHandler.add(Span.current().getSpanContext())))
           .build())) {
