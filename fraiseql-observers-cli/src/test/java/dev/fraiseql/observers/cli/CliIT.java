@@ -88,6 +88,8 @@ class CliIT {
         value = REDIS_URL;
       } else if (name.contains("DATABASE")) {
         value = PG_URL;
+      } else if (name.contains("SMTP")) {
+        value = "smtp://127.0.0.1:2525";
       } else {
         value = "http://127.0.0.1:9/" + name.toLowerCase();
       }
