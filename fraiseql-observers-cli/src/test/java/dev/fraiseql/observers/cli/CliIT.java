@@ -523,6 +523,10 @@ class CliIT {
       CliProcess.Result off = CliProcess.run(dir, env, "capture", "status", "--json");
       assertThat(off.exit()).as(off.toString()).isEqualTo(1);
       assertThat(JSON.readTree(off.out()).get("triggers").findValuesAsText("state")).containsExactly("extra", "extra");
+      CliProcess.Result offPeople = CliProcess.run(dir, env, "capture", "status");
+      assertThat(offPeople.exit()).isEqualTo(1);
+      assertThat(offPeople.out()).contains("(capture = \"off\")").containsPattern("UPDATE\\s+-\\s+extra")
+          .contains("capture uninstall` removes them");
       CliProcess.Result offPlan = CliProcess.run(dir, env, "capture", "plan");
       assertThat(offPlan.exit()).isEqualTo(1);
       assertThat(offPlan.err()).contains("capture is off").contains("capture = \"triggers\"");

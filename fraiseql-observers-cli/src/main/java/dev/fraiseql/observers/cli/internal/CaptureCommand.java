@@ -34,6 +34,9 @@ final class CaptureCommand implements Runnable {
   static final String SHELL_FIX = "from a shell: `fraiseql-observers capture install` installs, upgrades and removes"
       + " them (`capture plan` prints the DDL for a migration tool)";
 
+  /** From a shell, the fix for triggers installed while capture is off. */
+  static final String SHELL_FIX_OFF = "from a shell: `fraiseql-observers capture uninstall` removes them";
+
   @CommandLine.Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -160,7 +163,7 @@ final class CaptureCommand implements Runnable {
               + " — fix: " + t.fix());
         }
       }
-      out.line("  " + SHELL_FIX);
+      out.line("  " + (capture.enabled() ? SHELL_FIX : SHELL_FIX_OFF));
     }
   }
 
