@@ -24,7 +24,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import redis.clients.jedis.JedisPooled;
+import redis.clients.jedis.RedisClient;
 
 /**
  * The built jar, run as a separate process, against real PostgreSQL and Redis and a real HTTP receiver.
@@ -47,7 +47,7 @@ class CliIT {
       s.execute("DROP TABLE IF EXISTS " + DL_TABLE);
       s.execute("DROP TABLE IF EXISTS " + OUTBOX_TABLE);
     }
-    try (JedisPooled j = new JedisPooled(java.net.URI.create(REDIS_URL))) {
+    try (RedisClient j = RedisClient.create(java.net.URI.create(REDIS_URL))) {
       for (String k : j.keys(REDIS_PREFIX + "*")) {
         j.del(k);
       }
@@ -88,6 +88,8 @@ class CliIT {
         value = REDIS_URL;
       } else if (name.contains("DATABASE")) {
         value = PG_URL;
+      } else if (name.contains("SMTP")) {
+        value = "smtp://127.0.0.1:2525";
       } else {
         value = "http://127.0.0.1:9/" + name.toLowerCase();
       }
@@ -389,6 +391,197 @@ class CliIT {
     CliProcess.Result people = CliProcess.run(dir, env, "outbox", "status", "--table", OUTBOX_TABLE);
     assertThat(people.out()).contains("outbox " + OUTBOX_TABLE).containsPattern("pending\\s+2 \\(1 due now")
         .containsPattern("oldest pending\\s+1m \\d\\ds").containsPattern("relay-it:1\\s+1\\s+");
+  }
+
+  // ---------------------------------------------------------------- capture
+
+  /**
+   * capture plan / install / status / uninstall and the capture part of outbox status, in a schema of its
+   * own (the URL's currentSchema: the outbox and the table live there).
+   */
+  @Test
+  void captureIsPlannedInstalledReportedAndUninstalled() throws Exception {
+    String schema = "cli_cap_" + RUN;
+    String url = PG_URL + (PG_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+    Map<String, String> env = Map.of("DATABASE_URL", url);
+    String base = """
+        [observers]
+        database_url = "${DATABASE_URL}"
+
+        [observers.postgres]
+        capture = "%s"
+
+        [[observers.handlers]]
+        name = "order-hook"
+        event = "order.created"
+        action = "webhook"
+        webhook_url = "http://127.0.0.1:9/orders"
+        """;
+    String v1 = base.formatted("triggers");
+    org.postgresql.ds.PGSimpleDataSource ds = new org.postgresql.ds.PGSimpleDataSource();
+    ds.setURL(url);
+    try (Connection c = DriverManager.getConnection(PG_URL); Statement s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + schema);
+      s.execute("CREATE TABLE " + schema + ".tb_order (id int PRIMARY KEY, total numeric, status text)");
+    }
+    try {
+      Files.writeString(dir.resolve("fraiseql.toml"), v1);
+
+      // no outbox table yet: plan cannot resolve it and says how to get one
+      CliProcess.Result noOutbox = CliProcess.run(dir, env, "capture", "plan");
+      assertThat(noOutbox.exit()).as(noOutbox.toString()).isEqualTo(1);
+      assertThat(noOutbox.err()).contains("does not exist").contains("PgOutbox.createTable");
+      PgOutbox.create().createTable(ds);
+
+      // plan: the DDL for INSERT on tb_order, and nothing executed
+      CliProcess.Result plan = CliProcess.run(dir, env, "capture", "plan");
+      assertThat(plan.exit()).as(plan.toString()).isZero();
+      assertThat(plan.out()).contains("-- INSERT on \"" + schema + "\".\"tb_order\" (events order.created)")
+          .contains("CREATE OR REPLACE FUNCTION").contains("CREATE TRIGGER").contains("AFTER INSERT ON \"" + schema + "\".\"tb_order\"")
+          .contains("INSERT INTO \"" + schema + "\".\"observer_outbox\"").doesNotContain("UPDATE on").doesNotContain("DELETE on");
+      assertThat(triggers(schema)).isEmpty();
+      assertThat(captureFunctions(schema)).isZero();
+
+      // status before install: missing, exit 1, with the fix
+      CliProcess.Result missing = CliProcess.run(dir, env, "capture", "status", "--json");
+      assertThat(missing.exit()).as(missing.toString()).isEqualTo(1);
+      JsonNode m = JSON.readTree(missing.out());
+      assertThat(m.get("ok").asBoolean()).isFalse();
+      assertThat(m.get("triggers")).hasSize(1);
+      assertThat(m.get("triggers").get(0).get("state").asText()).isEqualTo("missing");
+      assertThat(m.get("triggers").get(0).get("operation").asText()).isEqualTo("INSERT");
+      assertThat(m.get("triggers").get(0).get("fix").asText()).contains("PgCapture.install");
+
+      // install: one trigger, in pg_trigger, and it captures an INSERT into the outbox
+      CliProcess.Result install = CliProcess.run(dir, env, "capture", "install", "--json");
+      assertThat(install.exit()).as(install.toString()).isZero();
+      JsonNode in = JSON.readTree(install.out());
+      assertThat(in.get("changed").asInt()).isEqualTo(1);
+      assertThat(in.get("triggers").get(0).get("state").asText()).isEqualTo("installed");
+      List<String> installed = triggers(schema);
+      assertThat(installed).hasSize(1);
+      String insertComment = triggerComment(schema, "insert");
+      assertThat(insertComment).startsWith("fraiseql-observers capture ").contains(" hash=");
+      assertThat(installed.get(0)).startsWith("tb_order:fraiseql_capture_insert_")
+          .isEqualTo("tb_order:" + in.get("triggers").get(0).get("trigger").asText());
+      try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+        s.execute("INSERT INTO tb_order VALUES (1, 9.5, 'new'), (2, 3.0, 'new')");
+      }
+      CliProcess.Result again = CliProcess.run(dir, env, "capture", "install");
+      assertThat(again.exit()).as(again.toString()).isZero();
+      assertThat(again.out()).contains("nothing changed");
+
+      // outbox status and capture status report it installed
+      CliProcess.Result outbox = CliProcess.run(dir, env, "outbox", "status", "--json");
+      assertThat(outbox.exit()).as(outbox.toString()).isZero();
+      JsonNode o = JSON.readTree(outbox.out());
+      assertThat(o.get("pending").asLong()).isEqualTo(1); // one row per statement
+      assertThat(o.get("capture").get("enabled").asBoolean()).isTrue();
+      assertThat(o.get("capture").get("ok").asBoolean()).isTrue();
+      assertThat(o.get("capture").get("triggers")).hasSize(1);
+      assertThat(o.get("capture").get("triggers").get(0).get("table").asText()).isEqualTo("\"" + schema + "\".\"tb_order\"");
+      assertThat(o.get("capture").get("triggers").get(0).get("events").asText()).isEqualTo("order.created");
+      assertThat(o.get("capture").get("triggers").get(0).get("state").asText()).isEqualTo("installed");
+      CliProcess.Result people = CliProcess.run(dir, env, "capture", "status");
+      assertThat(people.exit()).as(people.toString()).isZero();
+      assertThat(people.out()).containsPattern("\"tb_order\"\\s+INSERT\\s+order\\.created\\s+installed\\s+fraiseql_capture_insert_")
+          .doesNotContain("not as configured");
+
+      // the config changes (a column excluded, UPDATEs observed): INSERT outdated, UPDATE missing, exit 1
+      Files.writeString(dir.resolve("fraiseql.toml"), v1 + """
+
+          [[observers.handlers]]
+          name = "order-changed"
+          event = "order.updated"
+          action = "webhook"
+          webhook_url = "http://127.0.0.1:9/orders"
+
+          [[observers.capture]]
+          table = "tb_order"
+          exclude_columns = ["status"]
+          """);
+      CliProcess.Result changed = CliProcess.run(dir, env, "capture", "status");
+      assertThat(changed.exit()).as(changed.toString()).isEqualTo(1);
+      assertThat(changed.out()).containsPattern("INSERT\\s+order\\.created\\s+outdated")
+          .containsPattern("UPDATE\\s+order\\.updated\\s+missing").contains("2 triggers are not as configured")
+          .contains("outdated: INSERT on \"" + schema + "\".\"tb_order\" — fix: ").contains("capture install");
+      CliProcess.Result outboxChanged = CliProcess.run(dir, env, "outbox", "status", "--json");
+      assertThat(outboxChanged.exit()).as(outboxChanged.toString()).isEqualTo(1);
+      JsonNode oc = JSON.readTree(outboxChanged.out());
+      assertThat(oc.get("capture").get("ok").asBoolean()).isFalse();
+      assertThat(oc.get("capture").get("triggers").findValuesAsText("state")).containsExactly("outdated", "missing");
+      assertThat(triggers(schema)).isEqualTo(installed); // status changed nothing
+      CliProcess.Result upgrade = CliProcess.run(dir, env, "capture", "install", "--json");
+      assertThat(upgrade.exit()).as(upgrade.toString()).isZero();
+      assertThat(JSON.readTree(upgrade.out()).get("changed").asInt()).isEqualTo(2);
+      assertThat(triggers(schema)).hasSize(2).contains(installed.get(0))
+          .anyMatch(t -> t.startsWith("tb_order:fraiseql_capture_update_"));
+      assertThat(triggerComment(schema, "insert")).isNotEqualTo(insertComment); // replaced: the new config's hash
+
+      // capture turned off: the installed triggers are extra; plan and install refuse
+      Files.writeString(dir.resolve("fraiseql.toml"), base.formatted("off"));
+      CliProcess.Result off = CliProcess.run(dir, env, "capture", "status", "--json");
+      assertThat(off.exit()).as(off.toString()).isEqualTo(1);
+      assertThat(JSON.readTree(off.out()).get("triggers").findValuesAsText("state")).containsExactly("extra", "extra");
+      CliProcess.Result offPeople = CliProcess.run(dir, env, "capture", "status");
+      assertThat(offPeople.exit()).isEqualTo(1);
+      assertThat(offPeople.out()).contains("(capture = \"off\")").containsPattern("UPDATE\\s+-\\s+extra")
+          .contains("capture uninstall` removes them");
+      CliProcess.Result offPlan = CliProcess.run(dir, env, "capture", "plan");
+      assertThat(offPlan.exit()).isEqualTo(1);
+      assertThat(offPlan.err()).contains("capture is off").contains("capture = \"triggers\"");
+      CliProcess.Result uninstallPlan = CliProcess.run(dir, env, "capture", "plan", "--uninstall");
+      assertThat(uninstallPlan.exit()).as(uninstallPlan.toString()).isZero();
+      assertThat(uninstallPlan.out()).contains("DROP TRIGGER IF EXISTS").contains("DROP FUNCTION IF EXISTS");
+      assertThat(triggers(schema)).hasSize(2);
+
+      // uninstall: no trigger, no function left; the outbox and its row stay
+      CliProcess.Result uninstall = CliProcess.run(dir, env, "capture", "uninstall", "--json");
+      assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
+      assertThat(JSON.readTree(uninstall.out()).get("removed").asInt()).isEqualTo(2);
+      assertThat(triggers(schema)).isEmpty();
+      assertThat(captureFunctions(schema)).isZero();
+      CliProcess.Result after = CliProcess.run(dir, env, "outbox", "status");
+      assertThat(after.exit()).as(after.toString()).isZero();
+      assertThat(after.out()).containsPattern("pending\\s+1 ").doesNotContain("capture triggers");
+    } finally {
+      try (Connection c = DriverManager.getConnection(PG_URL); Statement s = c.createStatement()) {
+        s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+      }
+    }
+  }
+
+  /** The non-internal triggers in {@code schema}, as table:trigger. */
+  private static List<String> triggers(String schema) throws Exception {
+    List<String> out = new ArrayList<>();
+    try (Connection c = DriverManager.getConnection(PG_URL); Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT k.relname || ':' || t.tgname FROM pg_trigger t JOIN pg_class k ON k.oid = t.tgrelid"
+            + " JOIN pg_namespace n ON n.oid = k.relnamespace WHERE NOT t.tgisinternal AND n.nspname = '" + schema + "' ORDER BY 1")) {
+      while (rs.next()) {
+        out.add(rs.getString(1));
+      }
+    }
+    return out;
+  }
+
+  /** The comment (with the DDL's hash) of the capture trigger for {@code op} in {@code schema}. */
+  private static String triggerComment(String schema, String op) throws Exception {
+    try (Connection c = DriverManager.getConnection(PG_URL); Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT obj_description(t.oid, 'pg_trigger') FROM pg_trigger t JOIN pg_class k"
+            + " ON k.oid = t.tgrelid JOIN pg_namespace n ON n.oid = k.relnamespace WHERE n.nspname = '" + schema
+            + "' AND t.tgname LIKE 'fraiseql_capture_" + op + "_%'")) {
+      assertThat(rs.next()).as("a capture trigger for " + op + " in " + schema).isTrue();
+      return rs.getString(1);
+    }
+  }
+
+  private static long captureFunctions(String schema) throws Exception {
+    try (Connection c = DriverManager.getConnection(PG_URL); Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace"
+            + " WHERE n.nspname = '" + schema + "' AND p.proname LIKE 'fraiseql%'")) {
+      rs.next();
+      return rs.getLong(1);
+    }
   }
 
   // ---------------------------------------------------------------- completion

@@ -5,14 +5,17 @@ import dev.fraiseql.observers.Operation;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.pg.internal.CaptureDdl;
 import dev.fraiseql.observers.pg.internal.CapturePlan;
+import dev.fraiseql.observers.pg.internal.PgUrl;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.stream.Collectors;
 import javax.sql.DataSource;
+import org.postgresql.ds.PGSimpleDataSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -197,6 +200,81 @@ public final class PgCapture {
     return problems;
   }
 
+  /** How one capture trigger compares with the config ({@link #status}). */
+  public enum TriggerState {
+    /** Configured and installed as the config and the table are now. */
+    INSTALLED,
+    /** Configured, not installed. */
+    MISSING,
+    /** Configured and installed, but from another config or table shape (its hash differs): to be replaced. */
+    OUTDATED,
+    /** Installed for this outbox, not (or no longer) configured: to be removed. */
+    EXTRA
+  }
+
+  /**
+   * One capture trigger, configured and/or installed.
+   *
+   * @param table the table, {@code "schema"."name"}
+   * @param operation the operation it captures
+   * @param events the event name it produces ({@code user.created}); empty for {@link TriggerState#EXTRA}
+   * @param state how it compares with the config
+   * @param trigger the trigger's name (the one it has, or would have once installed)
+   * @param fix what to do about it; empty when {@link TriggerState#INSTALLED}
+   */
+  public record TriggerStatus(String table, Operation operation, String events, TriggerState state, String trigger,
+      String fix) {
+    /** Whether nothing is to be done about it. */
+    public boolean ok() {
+      return state == TriggerState.INSTALLED;
+    }
+  }
+
+  /**
+   * The capture triggers configured and installed, one entry per (table, operation), sorted by table and
+   * operation: installed, missing, outdated, or extra (installed for this outbox but not configured — with
+   * {@code capture} off, every installed one is extra). Reads the catalog only.
+   *
+   * @throws ObserverConfigException naming a configured table or column that does not exist (capture on)
+   * @throws IllegalStateException when the outbox table does not exist
+   */
+  public List<TriggerStatus> status(DataSource dataSource) throws SQLException {
+    String install = "install or upgrade it: let the relay start (capture_install = true), call PgCapture.install,"
+        + " or apply PgCapture.ddl(connection) with your migration tool";
+    List<TriggerStatus> out = new ArrayList<>();
+    try (Connection c = dataSource.getConnection()) {
+      if (!plan.enabled()) {
+        for (CaptureDdl.Found f : ddl.found(c)) {
+          out.add(new TriggerStatus(f.qualified(), f.op(), "", TriggerState.EXTRA, f.trigger(),
+              "capture is off (set [observers.postgres] capture = \"triggers\" to keep it): remove it with"
+                  + " PgCapture.uninstall or apply PgCapture.uninstallDdl(connection)"));
+        }
+      } else {
+        CaptureDdl.Diff d = ddl.diff(c);
+        for (CaptureDdl.Wanted w : d.current()) {
+          out.add(wanted(w, TriggerState.INSTALLED, ""));
+        }
+        for (CaptureDdl.Wanted w : d.create()) {
+          out.add(wanted(w, TriggerState.MISSING, install));
+        }
+        for (CaptureDdl.Wanted w : d.upgrade()) {
+          out.add(wanted(w, TriggerState.OUTDATED, install));
+        }
+        for (CaptureDdl.Found f : d.extra()) {
+          out.add(new TriggerStatus(f.qualified(), f.op(), "", TriggerState.EXTRA, f.trigger(),
+              "no longer configured: PgCapture.install (or a relay start with capture_install = true) removes it,"
+                  + " as does PgCapture.ddl(connection) applied with your migration tool"));
+        }
+      }
+    }
+    out.sort(Comparator.comparing(TriggerStatus::table).thenComparing(TriggerStatus::operation));
+    return out;
+  }
+
+  private static TriggerStatus wanted(CaptureDdl.Wanted w, TriggerState state, String fix) {
+    return new TriggerStatus(w.qualified(), w.op(), w.table().entity() + "." + w.op().verb(), state, w.trigger(), fix);
+  }
+
   /**
    * Removes every capture trigger and function writing into this outbox (whatever the config says
    * now), in one transaction under the install lock. The outbox table and its rows stay.
@@ -229,6 +307,28 @@ public final class PgCapture {
         c.setAutoCommit(auto);
       }
     }
+  }
+
+  /**
+   * A {@link DataSource} without pool over a {@code database_url} as {@code fraiseql.toml} writes it
+   * ({@code postgres://user:pass@host/db}, {@code postgresql://...} or {@code jdbc:postgresql://...}):
+   * one new connection per call, for tools that run {@link #status}, {@link #install} or
+   * {@link #uninstall} once (the command line). An application passes its own pool.
+   *
+   * @throws IllegalArgumentException when the URL is malformed (the message never holds credentials)
+   */
+  public static DataSource dataSource(String databaseUrl) {
+    PgUrl url = PgUrl.parse(databaseUrl);
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setURL(url.jdbcUrl());
+    java.util.Properties p = url.properties();
+    if (p.getProperty("user") != null) {
+      ds.setUser(p.getProperty("user"));
+    }
+    if (p.getProperty("password") != null) {
+      ds.setPassword(p.getProperty("password"));
+    }
+    return ds;
   }
 
   @Override

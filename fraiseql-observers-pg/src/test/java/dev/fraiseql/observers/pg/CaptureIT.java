@@ -451,8 +451,17 @@ class CaptureIT {
         .anyMatch(p -> p.startsWith("capture trigger missing") && p.contains("UPDATE"))
         .anyMatch(p -> p.startsWith("capture trigger missing") && p.contains("DELETE"))
         .allMatch(p -> p.contains("PgCapture.ddl"));
+    assertThat(capture2.status(ds)).extracting(PgCapture.TriggerStatus::operation, PgCapture.TriggerStatus::state)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple(dev.fraiseql.observers.Operation.INSERT, PgCapture.TriggerState.OUTDATED),
+            org.assertj.core.groups.Tuple.tuple(dev.fraiseql.observers.Operation.UPDATE, PgCapture.TriggerState.MISSING),
+            org.assertj.core.groups.Tuple.tuple(dev.fraiseql.observers.Operation.DELETE, PgCapture.TriggerState.MISSING));
     assertThat(capture2.install(ds)).isEqualTo(3);
     assertThat(capture2.check(ds)).isEmpty();
+    assertThat(capture2.status(ds)).hasSize(3).allMatch(PgCapture.TriggerStatus::ok)
+        .allMatch(t -> t.fix().isEmpty() && t.events().startsWith("order."));
+    // the first config sees the UPDATE and DELETE triggers as extra
+    assertThat(capture.status(ds)).extracting(PgCapture.TriggerStatus::state).containsExactlyInAnyOrder(
+        PgCapture.TriggerState.OUTDATED, PgCapture.TriggerState.EXTRA, PgCapture.TriggerState.EXTRA);
     assertThat(column(ds, triggers)).hasSize(3).noneMatch(installed::contains);
     exec(ds, "INSERT INTO tb_order VALUES (1, 9.5, 'hidden')");
     assertThat(count(ds, "SELECT count(*) FROM observer_outbox WHERE event::text LIKE '%hidden%'")).isZero();

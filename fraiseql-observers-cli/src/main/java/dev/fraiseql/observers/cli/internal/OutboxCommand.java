@@ -2,9 +2,11 @@ package dev.fraiseql.observers.cli.internal;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.cli.FraiseqlObserversCli;
 import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.Settings;
+import dev.fraiseql.observers.pg.PgCapture;
 import dev.fraiseql.observers.pg.PgOutbox;
 import dev.fraiseql.observers.pg.PgOutboxStatus;
 import java.sql.SQLException;
@@ -29,8 +31,41 @@ final class OutboxCommand implements Runnable {
   }
 
   @Command(name = "status", mixinStandardHelpOptions = true,
-      description = "Pending rows (how many are due, how many retrying), the age of the oldest, finished rows, per-handler outcomes of the finished rows kept, and the relays holding leases. Read-only.")
+      description = "Pending rows (how many are due, how many retrying), the age of the oldest, finished rows, per-handler outcomes of the finished rows kept, the relays holding leases, and the capture triggers installed vs configured (as `capture status`). Read-only; exit 1 when a capture trigger is not as configured.")
   static final class StatusCmd implements Callable<Integer> {
+    /** The capture part of the status: the triggers (PgCapture.status), or why they could not be read. */
+    static final class CaptureReport {
+      final PgCapture capture;
+      final boolean enabled;
+      final List<PgCapture.TriggerStatus> status;
+      final List<String> problems;
+
+      private CaptureReport(PgCapture capture, List<PgCapture.TriggerStatus> status, List<String> problems) {
+        this.capture = capture;
+        this.enabled = capture != null && capture.enabled();
+        this.status = status;
+        this.problems = problems;
+      }
+
+      boolean ok() {
+        return problems.isEmpty() && status.stream().allMatch(PgCapture.TriggerStatus::ok);
+      }
+
+      static CaptureReport read(ObserversConfig cfg, String databaseUrl, String table) {
+        PgCapture capture = null;
+        try {
+          capture = PgCapture.of(cfg, PgOutbox.forTable(table));
+          return new CaptureReport(capture, capture.status(PgCapture.dataSource(databaseUrl)), List.of());
+        } catch (ObserverConfigException e) {
+          List<String> p = new ArrayList<>();
+          e.problems().forEach(x -> p.add(x.toString()));
+          return new CaptureReport(capture, List.of(), p);
+        } catch (SQLException | RuntimeException e) {
+          return new CaptureReport(capture, List.of(), List.of(String.valueOf(e.getMessage())));
+        }
+      }
+    }
+
     @Option(names = "--table", paramLabel = "NAME", defaultValue = PgOutbox.DEFAULT_TABLE,
         description = "the outbox table (default ${DEFAULT-VALUE}; PgOutbox.forTable(...) in the application)")
     String table;
@@ -64,6 +99,7 @@ final class OutboxCommand implements Runnable {
         throw CliFailure.failed("cannot read outbox table " + table + ": " + e.getMessage()
             + (e.getSQLState() != null ? " (SQLSTATE " + e.getSQLState() + ")" : ""));
       }
+      CaptureReport capture = CaptureReport.read(cfg, url.get(), table);
       if (json) {
         ObjectNode o = ctx.out.object();
         o.put("table", s.table());
@@ -91,8 +127,15 @@ final class OutboxCommand implements Runnable {
           n.put("status", h.status());
           n.put("count", h.count());
         }
+        ObjectNode cap = o.putObject("capture");
+        cap.put("enabled", capture.enabled);
+        cap.put("ok", capture.ok());
+        ArrayNode triggers = cap.putArray("triggers");
+        capture.status.forEach(t -> triggers.add(CaptureCommand.json(ctx.out, t)));
+        ArrayNode problems = cap.putArray("problems");
+        capture.problems.forEach(problems::add);
         ctx.out.json(o);
-        return FraiseqlObserversCli.OK;
+        return capture.ok() ? FraiseqlObserversCli.OK : FraiseqlObserversCli.FAILED;
       }
       Out out = ctx.out;
       out.line(out.bold("outbox " + s.table()));
@@ -119,7 +162,16 @@ final class OutboxCommand implements Runnable {
         }
         out.table(List.of("HANDLER", "OUTCOME (done rows kept)", "COUNT"), rows);
       }
-      return FraiseqlObserversCli.OK;
+      if (capture.capture != null && (capture.enabled || !capture.status.isEmpty())) {
+        out.line();
+        CaptureCommand.print(out, capture.capture, capture.status);
+      }
+      if (!capture.problems.isEmpty()) {
+        out.line();
+        out.line(out.red("capture triggers cannot be checked:"));
+        capture.problems.forEach(p -> out.line("  " + p));
+      }
+      return capture.ok() ? FraiseqlObserversCli.OK : FraiseqlObserversCli.FAILED;
     }
   }
 }

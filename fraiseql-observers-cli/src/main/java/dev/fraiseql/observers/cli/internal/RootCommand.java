@@ -14,9 +14,10 @@ import picocli.CommandLine.ScopeType;
 @Command(name = "fraiseql-observers", mixinStandardHelpOptions = true, versionProvider = RootCommand.Version.class,
     description = "Operate fraiseql-observers from a shell: check a fraiseql.toml, see what an event would do, inspect and replay dead letters, look at the outbox, send one event. Reads the same fraiseql.toml and environment ($${VAR}, url_env, secrets) as the application.",
     subcommands = {ValidateCommand.class, ExplainCommand.class, DeadLettersCommand.class, OutboxCommand.class,
-        SendCommand.class, AutoComplete.GenerateCompletion.class},
+        CaptureCommand.class, SendCommand.class, AutoComplete.GenerateCompletion.class},
     exitCodeListHeading = "%nExit codes:%n",
-    exitCodeList = {"0:success", "1:invalid configuration, failed delivery or replay, not found, server unreachable",
+    exitCodeList = {"0:success", "1:invalid configuration, failed delivery or replay, not found, server unreachable,"
+        + " capture triggers not as configured",
         "2:usage error (unknown option, missing argument, unreadable file)"},
     footer = {"", "Configuration: --config, else $FRAISEQL_CONFIG, else ./fraiseql.toml."})
 public final class RootCommand implements Runnable {

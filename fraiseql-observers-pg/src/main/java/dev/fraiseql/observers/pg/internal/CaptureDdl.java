@@ -51,7 +51,22 @@ public final class CaptureDdl {
   }
 
   /** A capture trigger found in the catalog for this outbox. */
-  record Found(String schema, String relation, String trigger, String comment) {}
+  public record Found(String schema, String relation, String trigger, String comment) {
+    /** {@code "schema"."table"} */
+    public String qualified() {
+      return CaptureName.quote(schema) + "." + CaptureName.quote(relation);
+    }
+
+    /** The operation its name says ({@code fraiseql_capture_insert_...}). */
+    public Operation op() {
+      for (Operation o : Operation.values()) {
+        if (trigger.startsWith("fraiseql_capture_" + o.name().toLowerCase(Locale.ROOT) + "_")) {
+          return o;
+        }
+      }
+      throw new IllegalStateException("not a capture trigger name: " + trigger);
+    }
+  }
 
   private final CapturePlan plan;
   private final PgIdentifier outbox;
@@ -200,7 +215,7 @@ public final class CaptureDdl {
   }
 
   /** The capture triggers present for this outbox (on any table). */
-  List<Found> found(Connection c) throws SQLException {
+  public List<Found> found(Connection c) throws SQLException {
     String obTag = tag(outboxQualified(c));
     List<Found> out = new ArrayList<>();
     try (PreparedStatement ps = c.prepareStatement("SELECT n.nspname, k.relname, t.tgname,"
@@ -237,8 +252,8 @@ public final class CaptureDdl {
   }
 
   /** What differs between the plan and the catalog. */
-  public record Diff(List<Wanted> create, List<Wanted> upgrade, List<Wanted> current, List<String> dropTriggers,
-      List<String> dropFunctions) {
+  public record Diff(List<Wanted> create, List<Wanted> upgrade, List<Wanted> current, List<Found> extra,
+      List<String> dropTriggers, List<String> dropFunctions) {
     public boolean upToDate() {
       return create.isEmpty() && upgrade.isEmpty() && dropTriggers.isEmpty() && dropFunctions.isEmpty();
     }
@@ -276,7 +291,7 @@ public final class CaptureDdl {
         dropFunctions.add("DROP FUNCTION IF EXISTS " + fn);
       }
     }
-    return new Diff(create, upgrade, current, dropTriggers, dropFunctions);
+    return new Diff(create, upgrade, current, List.copyOf(found.values()), dropTriggers, dropFunctions);
   }
 
   /** The full install script: every wanted object (idempotent), and drops of the stale ones. */
