@@ -115,4 +115,28 @@ class EmailConfigTest {
         .hasMessageContaining("max_conections")
         .hasMessageContaining("max_connections");
   }
+
+  @Test
+  void queueTimeoutAboveADayIsRefusedNamingTheKeyAndTheFix() {
+    String toml = """
+        [observers]
+        backend = "in-memory"
+
+        [[observers.handlers]]
+        name = "welcome-email"
+        event = "user.created"
+        action = "email"
+        smtp_url = "smtp://127.0.0.1:2525"
+        from = "orders@shop.example"
+        to = "{{data.new.email}}"
+        subject = "Hello"
+        text = "Hi"
+        queue_timeout_ms = 86400001
+        """;
+    assertThatThrownBy(() -> ObserverEngine.builder().config(toml, "fraiseql.toml").build().close())
+        .isInstanceOf(ObserverConfigException.class)
+        .hasMessageContaining("fraiseql.toml")
+        .hasMessageContaining("queue_timeout_ms of handler welcome-email is more than a day")
+        .hasMessageContaining("or 0 to wait for a free slot without a limit");
+  }
 }
