@@ -94,7 +94,27 @@ class EmailConfigTest {
 
   @Test
   void unknownKeysGetADidYouMeanFromTheEngine() {
-    String toml = """
+    String toml = handlerWith("max_conections = 2");
+    assertThatThrownBy(() -> ObserverEngine.builder().config(toml, "fraiseql.toml").build().close())
+        .isInstanceOf(ObserverConfigException.class)
+        .hasMessageContaining("fraiseql.toml:13")
+        .hasMessageContaining("max_conections")
+        .hasMessageContaining("max_connections");
+  }
+
+  @Test
+  void queueTimeoutAboveADayIsRefusedNamingTheKeyAndTheFix() {
+    String toml = handlerWith("queue_timeout_ms = 86400001");
+    assertThatThrownBy(() -> ObserverEngine.builder().config(toml, "fraiseql.toml").build().close())
+        .isInstanceOf(ObserverConfigException.class)
+        .hasMessageContaining("fraiseql.toml")
+        .hasMessageContaining("queue_timeout_ms of handler welcome-email is more than a day")
+        .hasMessageContaining("or 0 to wait for a free slot without a limit");
+  }
+
+  /** A valid email handler in a fraiseql.toml, with {@code line} as its line 13. */
+  private static String handlerWith(String line) {
+    return """
         [observers]
         backend = "in-memory"
 
@@ -107,12 +127,6 @@ class EmailConfigTest {
         to = "{{data.new.email}}"
         subject = "Hello"
         text = "Hi"
-        max_conections = 2
-        """;
-    assertThatThrownBy(() -> ObserverEngine.builder().config(toml, "fraiseql.toml").build().close())
-        .isInstanceOf(ObserverConfigException.class)
-        .hasMessageContaining("fraiseql.toml:13")
-        .hasMessageContaining("max_conections")
-        .hasMessageContaining("max_connections");
+        """ + line + "\n";
   }
 }

@@ -37,6 +37,10 @@ class SmtpRepliesIT {
   }
 
   private ObserverEngine engine(int maxAttempts, Map<String, Object> extra) {
+    return engine(maxAttempts, Duration.ofSeconds(10), extra);
+  }
+
+  private ObserverEngine engine(int maxAttempts, Duration timeout, Map<String, Object> extra) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("smtp_url", "smtp://127.0.0.1:" + smtp.port());
     s.put("from", "orders@shop.example");
@@ -45,7 +49,7 @@ class SmtpRepliesIT {
     s.put("text", "Hi {{data.new.name}}");
     s.putAll(extra);
     RetryPolicy retry = RetryPolicy.custom().maxAttempts(maxAttempts).initialDelay(Duration.ofMillis(20)).jitter(0)
-        .attemptTimeout(Duration.ofSeconds(10)).build();
+        .attemptTimeout(timeout).build();
     ObserversConfig cfg = ObserversConfig.builder().backend("in-memory")
         .handler(HandlerConfig.builder("welcome-email").event("user.created").action("email")
             .settings(Settings.of("[[observers.handlers]] #1", s)).retry(retry).build())
@@ -174,5 +178,68 @@ class SmtpRepliesIT {
     }
     assertThat(smtp.accepted()).hasSize(20);
     assertThat(smtp.commands()).filteredOn(c -> c.startsWith("RCPT TO")).hasSize(20).doesNotHaveDuplicates();
+  }
+
+  private static List<java.util.concurrent.CompletableFuture<List<DeliveryOutcome>>> burst(ObserverEngine engine, int n) {
+    List<java.util.concurrent.CompletableFuture<List<DeliveryOutcome>>> all = new java.util.ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("email", "user" + i + "@example.com");
+      row.put("name", "U" + i);
+      all.add(engine.onCommit(TestSupport.userCreated(row).toBuilder().id(java.util.UUID.randomUUID()).build())
+          .completion().toCompletableFuture());
+    }
+    return all;
+  }
+
+  @Test
+  void waitingForASlotIsNotAnAttempt_aBurstOnASlowServerAllArrivesOnTheFirstAttempt() throws Exception {
+    // one send takes ~7 replies x 60ms = ~420ms; the last of 8 waits ~3s for the single slot, far past
+    // timeout_ms = 1000: the wait must not count against the attempt, nor spend its budget
+    smtp.delay(60);
+    int n = 8;
+    try (ObserverEngine engine = engine(3, Duration.ofMillis(1000), Map.of("max_connections", 1L))) {
+      for (var f : burst(engine, n)) {
+        assertThat(f.get(60, TimeUnit.SECONDS)).singleElement().satisfies(o -> {
+          assertThat(o.status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+          assertThat(o.attempts()).as("attempts of " + o).isEqualTo(1);
+        });
+      }
+      assertThat(engine.deadLetters().list()).isEmpty();
+    }
+    assertThat(smtp.accepted()).hasSize(n);
+    assertThat(smtp.received()).as("each message sent once").hasSize(n);
+    assertThat(smtp.commands()).filteredOn(c -> c.startsWith("RCPT TO")).hasSize(n).doesNotHaveDuplicates();
+  }
+
+  @Test
+  void aSendWaitingPastQueueTimeoutIsARetryableFailureAndIsNeverSentLate() throws Exception {
+    // the first send holds the only slot for ~7 x 200ms = 1.4s; the second may wait 300ms, twice
+    smtp.delay(200);
+    try (ObserverEngine engine = engine(2, Duration.ofSeconds(10),
+        Map.of("max_connections", 1L, "queue_timeout_ms", 300L))) {
+      var all = burst(engine, 2);
+      List<DeliveryOutcome> outcomes = new java.util.ArrayList<>();
+      for (var f : all) {
+        outcomes.add(f.get(30, TimeUnit.SECONDS).get(0));
+      }
+      // whichever of the two took the slot first is delivered; the other waits
+      outcomes.sort(java.util.Comparator.comparing(o -> o.status() != DeliveryOutcome.Status.DELIVERED));
+      DeliveryOutcome first = outcomes.get(0);
+      DeliveryOutcome second = outcomes.get(1);
+      assertThat(first.status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+      assertThat(first.attempts()).isEqualTo(1);
+      assertThat(second.status()).isEqualTo(DeliveryOutcome.Status.DEAD_LETTERED);
+      assertThat(second.attempts()).as("retried: the wait is a retryable failure").isEqualTo(2);
+      assertThat(engine.deadLetters().list()).singleElement().satisfies(d -> assertThat(d.attempts())
+          .hasSize(2).allSatisfy(a -> assertThat(a.outcome())
+              .contains("no free connection slot to smtp://127.0.0.1:" + smtp.port() + " (STARTTLS optional) within queue_timeout_ms = 300")
+              .contains("not sent")));
+      // the slot frees up when the first send ends: the expired sends must not go out then
+      Thread.sleep(1500);
+    }
+    assertThat(smtp.received()).hasSize(1);
+    assertThat(smtp.commands()).filteredOn(c -> c.startsWith("MAIL FROM")).hasSize(1);
+    assertThat(smtp.commands()).filteredOn(c -> c.startsWith("RCPT TO")).hasSize(1);
   }
 }

@@ -32,6 +32,7 @@ final class SmtpResponder implements AutoCloseable {
   private final List<String> accepted = new CopyOnWriteArrayList<>();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
   private volatile boolean silent;
+  private volatile long delayMillis;
 
   SmtpResponder() throws IOException {
     server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -53,6 +54,11 @@ final class SmtpResponder implements AutoCloseable {
   /** Accept connections but never say anything (for read timeouts). */
   void silent(boolean value) {
     silent = value;
+  }
+
+  /** Wait this long before each reply (a slow server). */
+  void delay(long millis) {
+    delayMillis = millis;
   }
 
   List<String> commands() {
@@ -153,7 +159,15 @@ final class SmtpResponder implements AutoCloseable {
     }
   }
 
-  private static void send(OutputStream out, String reply) throws IOException {
+  private void send(OutputStream out, String reply) throws IOException {
+    if (delayMillis > 0) {
+      try {
+        Thread.sleep(delayMillis);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted");
+      }
+    }
     out.write((reply + "\r\n").getBytes(StandardCharsets.UTF_8));
     out.flush();
   }

@@ -2,10 +2,7 @@ package dev.fraiseql.observers.email.internal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.fraiseql.observers.ObserverConfigException;
-import dev.fraiseql.observers.config.HandlerConfig;
-import dev.fraiseql.observers.config.RetryPolicy;
 import dev.fraiseql.observers.config.Settings;
-import dev.fraiseql.observers.config.SubscriptionConfig;
 import dev.fraiseql.observers.spi.Action;
 import dev.fraiseql.observers.spi.ActionContext;
 import dev.fraiseql.observers.spi.ActionResult;
@@ -37,6 +34,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -50,9 +48,14 @@ import org.slf4j.LoggerFactory;
  * Mustache templates over the event's default JSON.
  *
  * <p>Sends run on the handler's own connection slots ({@code max_connections} threads, created on
- * demand, ended when idle), never on the engine's workers; a send waiting for a free slot waits in a
- * queue (bounded by {@code [observers] max_in_flight}), and is dropped without connecting if the
- * engine gave the attempt up meanwhile ({@code timeout_ms}), so a timed-out attempt never sends late.
+ * demand, ended when idle), never on the engine's workers. A send waits for a free slot in a queue
+ * (bounded by {@code [observers] max_in_flight}); that wait is not part of the attempt: the send is
+ * {@linkplain Delivery#markQueued() queued} with the engine, so the handler's {@code timeout_ms} does
+ * not run and no budget is spent, and it is {@linkplain Delivery#markStarted() started} on the slot
+ * thread right before connecting (never, if the engine gave the attempt up meanwhile). The wait is
+ * bounded by {@code queue_timeout_ms}: past it the send leaves the queue unsent and the attempt is a
+ * retryable failure. A send the engine gives up on while it waits (the engine is closing) is taken out
+ * of the queue. A send that left the queue never connects, so nothing is sent late.
  * Each message carries a {@code Message-ID} derived from the event id and the handler name, the same on
  * every attempt and replay.
  */
@@ -76,15 +79,20 @@ public final class EmailAction implements Action {
   public static final String TEXT = "text";
   public static final String HTML = "html";
   public static final String MAX_CONNECTIONS = "max_connections";
+  /** How long a send may wait for a free connection slot (as {@code queue_timeout_ms} of webhooks). */
+  public static final String QUEUE_TIMEOUT_MS = "queue_timeout_ms";
 
   static final int DEFAULT_MAX_CONNECTIONS = 4;
+  /** The webhook's default: a send waiting longer for a slot is a retryable failure, not sent. */
+  static final Duration DEFAULT_QUEUE_TIMEOUT = Duration.ofSeconds(60);
 
   /** Every key the email action reads. */
   public static final Set<String> KEYS;
 
   static {
     Set<String> k = new HashSet<>(SmtpServer.KEYS);
-    k.addAll(List.of(TO, CC, BCC, FROM, REPLY_TO, SUBJECT, EMAIL_SUBJECT, TEXT, HTML, MAX_CONNECTIONS));
+    k.addAll(List.of(TO, CC, BCC, FROM, REPLY_TO, SUBJECT, EMAIL_SUBJECT, TEXT, HTML, MAX_CONNECTIONS,
+        QUEUE_TIMEOUT_MS));
     KEYS = Set.copyOf(k);
   }
 
@@ -110,7 +118,8 @@ public final class EmailAction implements Action {
   /** Times the socket writes of every connection of this handler (else Angus starts a thread per connection). */
   private final ScheduledThreadPoolExecutor writeTimer;
   private final int maxConnections;
-  private final Duration attemptTimeout;
+  /** {@code queue_timeout_ms}; zero for no limit. */
+  private final Duration queueTimeout;
   private final Clock clock;
   private final String idPart;
 
@@ -140,7 +149,7 @@ public final class EmailAction implements Action {
     this.html = b.html;
     this.scrubber = new Scrubber(b.server.secrets());
     this.maxConnections = b.maxConnections;
-    this.attemptTimeout = b.attemptTimeout;
+    this.queueTimeout = b.queueTimeout;
     this.clock = b.clock;
     this.idPart = messageIdPart(b.handler);
     AtomicInteger n = new AtomicInteger();
@@ -166,7 +175,7 @@ public final class EmailAction implements Action {
     MailTemplate html;
     int maxConnections;
     int maxQueued;
-    Duration attemptTimeout;
+    Duration queueTimeout;
     Clock clock;
     javax.net.ssl.SSLSocketFactory socketFactory;
   }
@@ -227,27 +236,19 @@ public final class EmailAction implements Action {
       }, null);
     }
     b.maxConnections = p.check(() -> s.intValue(MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS, 1, 256), DEFAULT_MAX_CONNECTIONS);
+    b.queueTimeout = p.check(() -> {
+      Duration q = s.millis(QUEUE_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT);
+      if (q.compareTo(Duration.ofDays(1)) > 0) {
+        throw SmtpServer.problem(s, QUEUE_TIMEOUT_MS, "queue_timeout_ms of handler " + h + " is more than a day",
+            "give at most 86400000, or 0 to wait for a free slot without a limit (default 60000)");
+      }
+      return q;
+    }, DEFAULT_QUEUE_TIMEOUT);
     p.throwIfAny(ctx.config().source());
     b.maxQueued = Math.max(1, ctx.config().maxInFlight());
-    b.attemptTimeout = attemptTimeout(ctx);
     b.clock = ctx.component(Clock.class).orElse(Clock.systemUTC());
     b.socketFactory = ctx.component(javax.net.ssl.SSLSocketFactory.class).orElse(null);
     return new EmailAction(b);
-  }
-
-  /** The handler's {@code timeout_ms}, found by its name among the handlers and subscriptions. */
-  private static Duration attemptTimeout(ActionContext ctx) {
-    for (HandlerConfig hc : ctx.config().handlers()) {
-      if (hc.name().equals(ctx.handlerName())) {
-        return hc.retry().attemptTimeout();
-      }
-    }
-    for (SubscriptionConfig sc : ctx.config().subscriptions()) {
-      if (sc.handler().equals(ctx.handlerName())) {
-        return sc.retry().attemptTimeout();
-      }
-    }
-    return RetryPolicy.DEFAULT_ATTEMPT_TIMEOUT;
   }
 
   /** A string or an array of strings, each a template of one or more comma-separated addresses. */
@@ -322,22 +323,96 @@ public final class EmailAction implements Action {
       return CompletableFuture.completedFuture(ActionResult.failed("cannot build the email: "
           + SmtpOutcome.oneLine(e.getMessage(), scrubber)));
     }
-    CompletableFuture<ActionResult> result = new CompletableFuture<>();
-    long queuedAt = System.nanoTime();
+    Send send = new Send(delivery, message, recipients);
+    if (!delivery.markQueued()) {
+      // the engine has given this attempt up already (it is closing): any result is ignored
+      return CompletableFuture.completedFuture(ActionResult.retry("not sent: the attempt was given up before it was queued"));
+    }
     try {
-      slots.execute(() -> {
-        if (System.nanoTime() - queuedAt >= attemptTimeout.toNanos()) {
-          // the engine has settled this attempt as timed out while it waited for a slot: do not send late
-          result.complete(ActionResult.retry("no connection slot free within " + attemptTimeout.toMillis() + "ms"));
-          return;
-        }
-        result.complete(send(message, recipients));
-      });
-    } catch (RejectedExecutionException e) {
-      return CompletableFuture.completedFuture(ActionResult.retry("busy: " + slots.getQueue().size()
+      if (!queueTimeout.isZero()) {
+        send.expiry = writeTimer.schedule(send::expire, queueTimeout.toNanos(), TimeUnit.NANOSECONDS);
+      }
+      delivery.onAbandoned(send::abandon);
+      slots.execute(send);
+    } catch (RejectedExecutionException e) { // the queue is full, or the action is closed
+      send.leave(ActionResult.retry("busy: " + slots.getQueue().size()
           + " messages already waiting for one of " + maxConnections + " connections to " + server.redacted()));
     }
-    return result;
+    return send.result;
+  }
+
+  /**
+   * One send: waits in the slot queue, then either starts on a slot thread (once) or leaves the queue
+   * unstarted (past {@code queue_timeout_ms}, given up by the engine, refused, or the action closed),
+   * whichever comes first.
+   */
+  private final class Send implements Runnable {
+    private static final int WAITING = 0;
+    private static final int STARTED = 1;
+    private static final int GONE = 2;
+    private final AtomicInteger state = new AtomicInteger(WAITING);
+    private final Delivery delivery;
+    private final MimeMessage message;
+    private final List<InternetAddress> recipients;
+    private final long queuedAt = System.nanoTime();
+    final CompletableFuture<ActionResult> result = new CompletableFuture<>();
+    /** The {@code queue_timeout_ms} timer; null when there is no limit. */
+    volatile ScheduledFuture<?> expiry;
+
+    Send(Delivery delivery, MimeMessage message, List<InternetAddress> recipients) {
+      this.delivery = delivery;
+      this.message = message;
+      this.recipients = recipients;
+    }
+
+    /** On a slot thread: connect and send, unless it left the queue or the engine refuses the start. */
+    @Override
+    public void run() {
+      if (!state.compareAndSet(WAITING, STARTED)) {
+        return;
+      }
+      cancelExpiry();
+      if (!delivery.markStarted()) {
+        // given up while it waited (the engine is closing): never connect; the result is ignored
+        result.complete(ActionResult.retry("not sent: the attempt was given up while it waited for a connection slot"));
+        return;
+      }
+      result.complete(send(message, recipients));
+    }
+
+    /** Past {@code queue_timeout_ms} without a slot: a retryable failure, never sent. */
+    void expire() {
+      long waited = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - queuedAt);
+      if (leave(ActionResult.retry("no free connection slot to " + server.redacted() + " within queue_timeout_ms = "
+          + queueTimeout.toMillis() + " (waited " + waited + "ms; " + slots.getQueue().size()
+          + " sends waiting, max_connections = " + maxConnections + "); not sent"))) {
+        LOG.debug("[observer] {}: a send waited {}ms for one of {} connections to {}; not sent (queue_timeout_ms = {})",
+            handler, waited, maxConnections, server.redacted(), queueTimeout.toMillis());
+      }
+    }
+
+    /** The engine gave the attempt up: out of the queue (harmless once it started or left). */
+    void abandon() {
+      leave(ActionResult.retry("not sent: the attempt was given up while it waited for a connection slot"));
+    }
+
+    /** Leaves the queue unstarted with {@code why}; false if it had already started or left. */
+    boolean leave(ActionResult why) {
+      if (!state.compareAndSet(WAITING, GONE)) {
+        return false;
+      }
+      slots.remove(this);
+      cancelExpiry();
+      result.complete(why);
+      return true;
+    }
+
+    private void cancelExpiry() {
+      ScheduledFuture<?> e = expiry;
+      if (e != null) {
+        e.cancel(false);
+      }
+    }
   }
 
   private MimeMessage build(Delivery delivery, List<InternetAddress> recipients) throws MessagingException {
@@ -481,7 +556,9 @@ public final class EmailAction implements Action {
   public void close() {
     // The engine closes actions after it waited for in-flight deliveries and dead-lettered the rest
     // (reason "shutdown"): sends still queued are dropped, never sent after their dead letter was written.
-    slots.shutdownNow();
+    for (Runnable queued : slots.shutdownNow()) {
+      ((Send) queued).leave(ActionResult.retry("not sent: the email action closed"));
+    }
     try {
       slots.awaitTermination(1, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
