@@ -2,6 +2,7 @@ package dev.fraiseql.observers.nats.internal;
 
 import dev.fraiseql.observers.ObserverException;
 import dev.fraiseql.observers.spi.BusSubscription;
+import dev.fraiseql.observers.spi.Delivery;
 import dev.fraiseql.observers.spi.EventBus;
 import dev.fraiseql.observers.spi.InboundHandler;
 import dev.fraiseql.observers.spi.OutboundMessage;
@@ -36,11 +37,16 @@ import org.slf4j.LoggerFactory;
  * a bounded window of unacknowledged publishes; durable pull consumers for subscriptions.
  *
  * <p>At the window's limit a publish waits up to {@code publish_timeout_ms} for room, then fails its
- * attempt (the engine retries it with the handler's budget).
+ * attempt (the engine retries it with the handler's budget). For a delivery's attempt
+ * ({@link #publish(OutboundMessage, Delivery)}) that wait is not part of the attempt: its
+ * {@code timeout_ms} runs from the moment it has room, and an attempt abandoned while it waits is
+ * never sent.
  */
 public final class NatsEventBus implements EventBus {
   private static final Logger log = LoggerFactory.getLogger(NatsEventBus.class);
   private static final String MSG_ID_HEADER = "Nats-Msg-Id";
+  /** How often a publish waiting for the window checks whether the engine gave up on its attempt. */
+  private static final long WAIT_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
   private final NatsSettings settings;
   private final NatsConnector connector;
@@ -119,14 +125,82 @@ public final class NatsEventBus implements EventBus {
     }
     try {
       if (!window.tryAcquire() && !window.tryAcquire(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS)) {
-        return CompletableFuture.failedFuture(new ObserverException("the NATS publish window is full: "
-            + settings.publishWindow + " publishes have awaited their acknowledgement for over "
-            + settings.publishTimeout.toMillis() + "ms; raise publish_window or check the server"));
+        return CompletableFuture.failedFuture(windowFull());
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return CompletableFuture.failedFuture(new ObserverException("interrupted waiting for the NATS publish window"));
     }
+    return withPermit(message, null);
+  }
+
+  /**
+   * Publishes for one attempt of a delivery. Waiting for room in the window is not part of the
+   * attempt: the attempt is marked queued while it waits (its {@code timeout_ms} stops and the wait
+   * spends no budget; {@code publish_timeout_ms} bounds the wait, then the attempt fails and is
+   * retried) and started when it has a permit. An attempt the engine gives up on while it waits stops
+   * waiting and is never sent.
+   */
+  @Override
+  public CompletionStage<PublishAck> publish(OutboundMessage message, Delivery attempt) {
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(attempt, "attempt");
+    if (closed) {
+      return CompletableFuture.failedFuture(new IllegalStateException("the NATS bus is closed"));
+    }
+    if (window.tryAcquire()) {
+      if (attempt.isAbandoned()) {
+        window.release();
+        return CompletableFuture.failedFuture(new ObserverException("abandoned before it was published"));
+      }
+      return withPermit(message, attempt);
+    }
+    if (!attempt.markQueued()) {
+      return CompletableFuture.failedFuture(new ObserverException("abandoned before it was published"));
+    }
+    java.util.concurrent.atomic.AtomicBoolean abandoned = new java.util.concurrent.atomic.AtomicBoolean();
+    attempt.onAbandoned(() -> abandoned.set(true));
+    long deadline = System.nanoTime() + settings.publishTimeout.toNanos();
+    try {
+      boolean acquired = false;
+      while (!acquired) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0 || abandoned.get() || closed) {
+          break;
+        }
+        // in slices, so that an attempt the engine gives up on stops waiting promptly
+        acquired = window.tryAcquire(Math.min(left, WAIT_SLICE_NANOS), TimeUnit.NANOSECONDS);
+      }
+      if (!acquired) {
+        if (abandoned.get() || closed) {
+          return CompletableFuture.failedFuture(new ObserverException("abandoned while waiting for the NATS publish window"));
+        }
+        return CompletableFuture.failedFuture(windowFull());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return CompletableFuture.failedFuture(new ObserverException("interrupted waiting for the NATS publish window"));
+    }
+    if (!attempt.markStarted()) {
+      // the engine gave up on this attempt while it waited: never send it
+      window.release();
+      return CompletableFuture.failedFuture(new ObserverException("abandoned while waiting for the NATS publish window"));
+    }
+    return withPermit(message, attempt);
+  }
+
+  private ObserverException windowFull() {
+    return new ObserverException("the NATS publish window is full: "
+        + settings.publishWindow + " publishes have awaited their acknowledgement for over "
+        + settings.publishTimeout.toMillis() + "ms; raise publish_window or check the server");
+  }
+
+  /**
+   * Sends {@code message} with a window permit already taken. Before the first connection the
+   * {@code attempt} (if any, and not yet started) waits for it as queued, like a wait for the window,
+   * and is not sent if the engine gave up on it meanwhile.
+   */
+  private CompletionStage<PublishAck> withPermit(OutboundMessage message, Delivery attempt) {
     // The permit is held until jnats answers (or the message is dropped unsent), so at most
     // publish_window messages are in memory here, including those waiting for the first connection.
     Pending pending = new Pending(message);
@@ -136,8 +210,15 @@ public final class NatsEventBus implements EventBus {
       return pending;
     }
     // Before the first connection (rare): wait for it up to publish_timeout_ms.
+    boolean queued = attempt != null && attempt.markQueued();
     connector.live().orTimeout(settings.publishTimeout.toMillis(), TimeUnit.MILLISECONDS).whenComplete((l, notLive) -> {
       if (notLive == null) {
+        if ((queued && !attempt.markStarted()) || (attempt != null && attempt.isAbandoned())) {
+          // the engine gave up on this attempt while it waited for the connection: never send it
+          window.release();
+          pending.completeExceptionally(new ObserverException("abandoned while waiting for the NATS connection"));
+          return;
+        }
         send(l, pending);
       } else {
         window.release();

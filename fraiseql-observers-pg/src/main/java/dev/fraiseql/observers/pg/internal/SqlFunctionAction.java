@@ -24,7 +24,11 @@ import org.slf4j.LoggerFactory;
  * as {@code DUPLICATE}, as the engine's own skips do).
  *
  * <p>Runs on the calling (dispatcher) thread and bounds the statement with the handler's attempt
- * timeout ({@code statement_timeout}).
+ * timeout ({@code statement_timeout}). Waiting for a pooled connection is not part of the attempt
+ * ({@link Delivery#markQueued()} before the pool is asked, {@link Delivery#markStarted()} once it
+ * answered): a burst larger than the pool spends no budget on that wait, which the pool's own
+ * connection timeout bounds ({@code pool_connection_timeout_ms} for the module's pool); an attempt the
+ * engine gave up on meanwhile gives its connection straight back without calling the function.
  */
 public final class SqlFunctionAction implements Action {
   private static final Logger LOG = LoggerFactory.getLogger(SqlFunctionAction.class);
@@ -72,7 +76,18 @@ public final class SqlFunctionAction implements Action {
         }
         tableReady = true;
       }
+      // Waiting for a pooled connection is not part of the attempt: timeout_ms stops while this
+      // thread waits (the pool's own connection timeout bounds the wait) and restarts once it has one.
+      if (!delivery.markQueued()) {
+        return ActionResult.retry("abandoned before its connection was taken");
+      }
       try (Connection c = db.dataSource().getConnection()) {
+        if (!delivery.markStarted()) {
+          // the engine gave up on this attempt while it waited (it is closing): do not run the function
+          LOG.debug("[observer] {}: event {} abandoned while waiting for a connection, not calling {}", handler,
+              delivery.event().id(), function);
+          return ActionResult.retry("abandoned while waiting for a connection");
+        }
         boolean auto = c.getAutoCommit();
         c.setAutoCommit(false);
         try {

@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.redis.internal;
 
+import dev.fraiseql.observers.spi.Delivery;
 import dev.fraiseql.observers.spi.OutboundMessage;
 import dev.fraiseql.observers.spi.PublishAck;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +42,11 @@ import redis.clients.jedis.params.XAddParams;
  * <p>Bounded: at most {@code publish_queue} messages wait. When the queue is full, {@link #publish}
  * holds its caller up to {@code timeout_ms} for room (a burst pushes back on the engine's workers
  * instead of failing attempts), then fails with a {@link RejectedExecutionException} (the engine's
- * publish action retries it within its budget). When Redis is unreachable, each round fails
+ * publish action retries it within its budget). For a delivery's attempt, waiting for room and in the
+ * queue is not part of the attempt ({@link Delivery#markQueued()} before the offer,
+ * {@link Delivery#markStarted()} when a publisher takes it into a round): the handler's
+ * {@code timeout_ms} runs from then, and an attempt the engine gave up on while queued is removed
+ * from the queue ({@link Delivery#onAbandoned}) or, if a publisher already took it, skipped unsent. When Redis is unreachable, each round fails
  * (the futures complete exceptionally and the engine retries) and the thread backs off, up to 2s
  * between attempts, so it never spins; it reconnects on its next round.
  *
@@ -190,9 +195,12 @@ final class BatchingPublisher implements AutoCloseable {
   /** A caller's future and the message it waits for: one object per publish. */
   static final class Pending extends CompletableFuture<PublishAck> {
     final OutboundMessage message;
+    /** The delivery attempt it publishes for; null for a publish made outside the engine's actions. */
+    final Delivery attempt;
 
-    Pending(OutboundMessage message) {
+    Pending(OutboundMessage message, Delivery attempt) {
       this.message = message;
+      this.attempt = attempt;
     }
   }
 
@@ -226,10 +234,20 @@ final class BatchingPublisher implements AutoCloseable {
     }
   }
 
-  CompletionStage<PublishAck> publish(OutboundMessage message) {
-    Pending p = new Pending(message);
+  /**
+   * Queues {@code message}; with an {@code attempt}, the attempt is marked queued first (its
+   * {@code timeout_ms} stops while it waits for room and in the queue), a publisher marks it started
+   * when it takes it into a round (and skips it if the engine gave up on it), and an attempt the engine
+   * gives up on while queued is removed from the queue.
+   */
+  CompletionStage<PublishAck> publish(OutboundMessage message, Delivery attempt) {
+    Pending p = new Pending(message, attempt);
     if (closed) {
       p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
+      return p;
+    }
+    if (attempt != null && !attempt.markQueued()) {
+      p.completeExceptionally(new IllegalStateException("abandoned before it was queued"));
       return p;
     }
     if (!queue.offer(p) && !offerWaiting(p)) {
@@ -244,6 +262,12 @@ final class BatchingPublisher implements AutoCloseable {
     } else if (closed && queue.remove(p)) {
       // closed while we queued it: no publisher may be left to take it
       p.completeExceptionally(new IllegalStateException("the redis event bus is closed"));
+    } else if (attempt != null) {
+      attempt.onAbandoned(() -> {
+        if (queue.remove(p)) {
+          p.completeExceptionally(new IllegalStateException("abandoned while queued for " + client.where()));
+        }
+      });
     }
     return p;
   }
@@ -307,6 +331,10 @@ final class BatchingPublisher implements AutoCloseable {
           }
           continue;
         }
+        round = startable(round);
+        if (round.isEmpty()) {
+          continue;
+        }
         Round r = new Round(round);
         rounds.incrementAndGet();
         sent.addAndGet(round.size());
@@ -353,6 +381,27 @@ final class BatchingPublisher implements AutoCloseable {
     } finally {
       closeQuietly(conn);
     }
+  }
+
+  /**
+   * The messages of a round whose I/O starts now: each attempt is marked started (its timeout counts
+   * from here); one the engine gave up on while it was queued is dropped unsent.
+   */
+  private static List<Pending> startable(List<Pending> round) {
+    List<Pending> kept = null;
+    for (int i = 0; i < round.size(); i++) {
+      Pending p = round.get(i);
+      boolean start = p.attempt == null || p.attempt.markStarted();
+      if (!start) {
+        if (kept == null) {
+          kept = new ArrayList<>(round.subList(0, i));
+        }
+        p.completeExceptionally(new IllegalStateException("abandoned while queued"));
+      } else if (kept != null) {
+        kept.add(p);
+      }
+    }
+    return kept == null ? round : kept;
   }
 
   /**

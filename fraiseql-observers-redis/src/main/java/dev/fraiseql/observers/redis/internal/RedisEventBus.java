@@ -3,6 +3,7 @@ package dev.fraiseql.observers.redis.internal;
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigProblem;
 import dev.fraiseql.observers.spi.BusSubscription;
+import dev.fraiseql.observers.spi.Delivery;
 import dev.fraiseql.observers.spi.EventBus;
 import dev.fraiseql.observers.spi.InboundHandler;
 import dev.fraiseql.observers.spi.OutboundMessage;
@@ -68,7 +69,18 @@ public final class RedisEventBus implements EventBus {
   @Override
   public CompletionStage<PublishAck> publish(OutboundMessage message) {
     Objects.requireNonNull(message, "message");
-    return publisher().publish(message);
+    return publisher().publish(message, null);
+  }
+
+  /**
+   * Publishes for one attempt of a delivery: the time it waits in the publish queue is not part of
+   * the attempt, and an attempt abandoned while queued is never sent (see {@link BatchingPublisher}).
+   */
+  @Override
+  public CompletionStage<PublishAck> publish(OutboundMessage message, Delivery attempt) {
+    Objects.requireNonNull(message, "message");
+    Objects.requireNonNull(attempt, "attempt");
+    return publisher().publish(message, attempt);
   }
 
   private BatchingPublisher publisher() {
