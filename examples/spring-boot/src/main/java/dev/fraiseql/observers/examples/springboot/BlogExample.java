@@ -28,6 +28,12 @@ public class BlogExample {
   private static int failures;
 
   public static void main(String[] args) throws Exception {
+    System.exit(run() == 0 ? 0 : 1);
+  }
+
+  /** Runs the example against PostgreSQL and prints its checks; returns how many failed. */
+  static int run() throws Exception {
+    failures = 0;
     String pg = System.getenv().getOrDefault("FRAISEQL_TEST_PG_URL", "jdbc:postgresql://localhost:5432/test?user=root");
     String schema = "sbexample_" + Long.toHexString(System.nanoTime());
     try (Connection c = DriverManager.getConnection(pg, "root", null)) {
@@ -101,7 +107,7 @@ public class BlogExample {
       }
     }
     System.out.println(failures == 0 ? "spring-boot example: all checks passed" : "spring-boot example: " + failures + " check(s) failed");
-    System.exit(failures == 0 ? 0 : 1);
+    return failures;
   }
 
   private static String post(HttpClient http, String url, String requestId) throws Exception {
