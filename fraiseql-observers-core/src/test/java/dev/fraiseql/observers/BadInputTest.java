@@ -64,9 +64,11 @@ class BadInputTest {
   void aMalformedNatsUrlIsAConfigProblemAtLoadEvenWithOnlyPublishRules() {
     String publishOnly = String.join("\n", "[observers]", "backend = \"nats\"", "nats_url = \"nats://$yNATS_URL}\"",
         "[[observers]]", "table = \"tb_order\"", "event = \"INSERT\"", "subject = \"fraiseql.order.created\"");
-    assertThat(problems(loadFails(publishOnly))).containsExactly("fraiseql.toml:3:1: `nats_url` (nats://$yNATS_URL})"
-        + " is not a valid NATS URL: Illegal character in authority at position 8 in [observers] — write it as"
-        + " nats://host:4222 (tls://host:4222 for TLS); several servers are separated by commas");
+    // the position is java.net.URI's: JDK 17 stops at the `$` (8), newer JDKs at the `}` (18)
+    assertThat(problems(loadFails(publishOnly))).singleElement().asString().matches(java.util.regex.Pattern.quote(
+        "fraiseql.toml:3:1: `nats_url` (nats://$yNATS_URL}) is not a valid NATS URL: Illegal character in authority at position ")
+        + "(8|18)" + java.util.regex.Pattern.quote(" in [observers] — write it as nats://host:4222 (tls://host:4222 for TLS);"
+        + " several servers are separated by commas"));
     String withSubscription = String.join("\n", "[observers]", "backend = \"nats\"", "nats_url = \"nats://$yNATS_URL}\"",
         "[[observers.subscribe]]", "subject = \"fraiseql.order.created\"", "handler = \"fn_reserve_inventory\"");
     assertThat(problems(buildFails(withSubscription))).singleElement().asString()
