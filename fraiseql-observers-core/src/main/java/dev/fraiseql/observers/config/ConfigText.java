@@ -13,7 +13,7 @@ package dev.fraiseql.observers.config;
  *       dropped ({@code https://***@host/path?***}), whether the URL came from the environment or
  *       was written in the file.
  *   <li>Control, format (bidirectional overrides such as U+202E) and other invisible characters are
- *       written as {@code \\uXXXX}, so a message shows what is really there.
+ *       written as {@code \\u} and four hex digits ({@code \\u202E}), so a message shows what is really there.
  * </ul>
  */
 public final class ConfigText {
@@ -90,7 +90,7 @@ public final class ConfigText {
     return u + query;
   }
 
-  /** {@code text} with control, format and other invisible characters written as {@code \\uXXXX}. */
+  /** {@code text} with control, format and other invisible characters written as {@code \\u} and four hex digits. */
   public static String visible(String text) {
     if (text == null) {
       return "";
