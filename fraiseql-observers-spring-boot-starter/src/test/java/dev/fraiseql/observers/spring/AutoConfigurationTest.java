@@ -66,6 +66,8 @@ class AutoConfigurationTest {
           // no transaction: dispatched at once
           ctx.getBean(ObserverEventPublisher.class).publish(order());
           ctx.getBean(ObserverEngine.class).onCommit(order()).completion().toCompletableFuture().get(5, TimeUnit.SECONDS);
+          // publish() dispatches asynchronously and returns nothing to wait on: wait for its delivery too
+          await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(SEEN).hasSize(2));
           assertThat(SEEN).hasSize(2).allSatisfy(e -> assertThat(e.newRow()).hasValue(Map.of("id", 7)));
         });
   }
