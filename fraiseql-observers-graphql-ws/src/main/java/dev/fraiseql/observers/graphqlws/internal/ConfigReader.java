@@ -142,8 +142,7 @@ public final class ConfigReader {
     if (!t.contains("subscriptions")) {
       problems.add(new ConfigProblem(loc(r.inputPositionOf("graphql_ws"), "[graphql_ws]"), "subscriptions",
           "[graphql_ws] declares no subscription", "add [[graphql_ws.subscriptions]] entries (see the module README)"));
-    } else if (!(t.get("subscriptions") instanceof TomlArray) || !((TomlArray) t.get("subscriptions")).containsTables()
-        && !((TomlArray) t.get("subscriptions")).isEmpty()) {
+    } else if (!allTables(t.get("subscriptions"))) {
       problem(t, "subscriptions", "[graphql_ws]", "`subscriptions` must be an array of tables",
           "write each as [[graphql_ws.subscriptions]]");
     } else {
@@ -155,6 +154,19 @@ public final class ConfigReader {
       }
     }
     return new Read(settings, subs);
+  }
+
+  private static boolean allTables(Object v) {
+    if (!(v instanceof TomlArray)) {
+      return false;
+    }
+    TomlArray a = (TomlArray) v;
+    for (int i = 0; i < a.size(); i++) {
+      if (!(a.get(i) instanceof TomlTable)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Optional<SubscriptionDefinition> subscription(TomlTable t, String sec, Set<String> fieldNames) {
