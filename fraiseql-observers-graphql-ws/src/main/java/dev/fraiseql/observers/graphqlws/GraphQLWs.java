@@ -3,6 +3,8 @@ package dev.fraiseql.observers.graphqlws;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.ObserverHandler;
+import dev.fraiseql.observers.config.ObserversConfig;
+import dev.fraiseql.observers.config.SubscriptionConfig;
 import dev.fraiseql.observers.graphqlws.internal.ConfigReader;
 import dev.fraiseql.observers.graphqlws.internal.Hub;
 import dev.fraiseql.observers.graphqlws.internal.WsEndpoint;
@@ -66,6 +68,36 @@ public final class GraphQLWs implements AutoCloseable {
    */
   public ObserverHandler handler() {
     return hub::publish;
+  }
+
+  /**
+   * The engine configuration for a deployment of several instances: {@code config} plus a bus
+   * subscription to {@code subject} feeding the {@value #HANDLER_NAME} handler through a durable
+   * consumer of this instance's own ({@code graphql-ws-<instanceId>}), so every instance receives every
+   * event once and a client connected to any instance sees each matching event once. The file
+   * publishes the events to the bus ({@code [[observers.rules]] table = "tb_order" subject = "..."});
+   * the core loader takes no {@code ${VAR}} in {@code durable}, hence this method. Use a stable id
+   * per instance (a pod or host name): a restarted instance resumes its consumer.
+   *
+   * <pre>{@code
+   * ObserversConfig config = GraphQLWs.withBusFeed(ObserversConfig.load(Path.of("fraiseql.toml")),
+   *     "fraiseql.order.changed", System.getenv("HOSTNAME"));
+   * ObserverEngine engine = ObserverEngine.builder().config(config).handler("graphql-ws", ws.handler()).build();
+   * }</pre>
+   *
+   * An event that reaches an instance twice (from the bus and from a local handler, or a bus
+   * redelivery) is pushed once: the endpoint skips ids it has seen among the last 16,384.
+   */
+  public static ObserversConfig withBusFeed(ObserversConfig config, String subject, String instanceId) {
+    Objects.requireNonNull(config, "config");
+    if (subject == null || subject.isBlank()) {
+      throw new IllegalArgumentException("subject must not be blank");
+    }
+    if (instanceId == null || !instanceId.matches("[A-Za-z0-9_-]{1,100}")) {
+      throw new IllegalArgumentException("instanceId must be 1 to 100 letters, digits, _ or -: " + instanceId);
+    }
+    return config.toBuilder().subscription(SubscriptionConfig.builder(subject, HANDLER_NAME)
+        .durable(HANDLER_NAME + "-" + instanceId).build()).build();
   }
 
   /** Offers an event directly (without an engine). Never blocks. */
