@@ -89,6 +89,7 @@ public final class Ratios {
     all.add(new CaptureCase());
     all.add(new MemoryCase());
     all.add(new ObservabilityCase());
+    all.add(new GraphQLWsCase());
     return all;
   }
 
