@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,7 +33,8 @@ import org.eclipse.jetty.websocket.client.WebSocketClient;
  * {@code engine.onCommit} → the graphql-ws handler → one graphql-java execution of
  * {@code orderUpdated(customerId: "c1") { id status }} → its {@code next} message written to every
  * subscriber's socket. Raw: the same message bytes written by the benchmark to 1,000 sockets of a plain
- * jakarta.websocket endpoint on the same Jetty server. Both sides run the same flow control (at most
+ * jakarta.websocket endpoint on the same Jetty server (one send in flight per session, as the API
+ * requires, the rest queued). Both sides run the same flow control (at most
  * {@value #WINDOW} events in flight, counted at the clients) and the same Jetty clients. One operation
  * is one event delivered to every subscriber. Notes: event-to-client latency percentiles (from the
  * onCommit call, or the start of the raw broadcast, to the client's onText), over every delivery.
@@ -74,19 +74,54 @@ public final class GraphQLWsCase implements BenchCase {
       fields = { id = "ID", status = "String", customer_id = "ID", total = "Float" }
       """;
 
-  /** The plain endpoint of the raw side: it only keeps its sessions. */
+  /** The plain endpoint of the raw side: it only keeps a sender per session. */
   public static final class RawEndpoint extends Endpoint {
-    static final Set<Session> SESSIONS = ConcurrentHashMap.newKeySet();
+    static final Map<Session, RawSender> SESSIONS = new ConcurrentHashMap<>();
 
     @Override
     public void onOpen(Session session, EndpointConfig config) {
       session.setMaxIdleTimeout(0);
-      SESSIONS.add(session);
+      SESSIONS.put(session, new RawSender(session.getAsyncRemote()));
     }
 
     @Override
     public void onClose(Session session, jakarta.websocket.CloseReason closeReason) {
       SESSIONS.remove(session);
+    }
+  }
+
+  /**
+   * The least a correct jakarta.websocket broadcaster does: the API allows one asynchronous send in
+   * flight per session (Jetty fails a second one), so further messages wait in a queue and the send
+   * handler starts the next.
+   */
+  static final class RawSender {
+    final jakarta.websocket.RemoteEndpoint.Async remote;
+    final java.util.concurrent.ConcurrentLinkedQueue<String> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    final java.util.concurrent.atomic.AtomicBoolean busy = new java.util.concurrent.atomic.AtomicBoolean();
+
+    RawSender(jakarta.websocket.RemoteEndpoint.Async remote) {
+      this.remote = remote;
+    }
+
+    void send(String text) {
+      queue.add(text);
+      next();
+    }
+
+    private void next() {
+      while (!queue.isEmpty() && busy.compareAndSet(false, true)) {
+        String t = queue.poll();
+        if (t == null) {
+          busy.set(false);
+          continue;
+        }
+        remote.sendText(t, r -> {
+          busy.set(false);
+          next();
+        });
+        return;
+      }
     }
   }
 
@@ -196,7 +231,7 @@ public final class GraphQLWsCase implements BenchCase {
             .oldRow(Map.of("id", "e" + i, "status", "new")).context(MutationContext.builder().tenantId("t1").build()).build();
         frames[i] = String.format(frame0, i);
       }
-      List<Session> rawSessions = new ArrayList<>(RawEndpoint.SESSIONS);
+      List<RawSender> rawSessions = new ArrayList<>(RawEndpoint.SESSIONS.values());
       // fresh event ids before each run (untimed): the endpoint skips ids it has already pushed
       Bench.Side oursSide = Bench.prepared(() -> {
         for (int i = 0; i < events.length; i++) {
@@ -205,8 +240,8 @@ public final class GraphQLWsCase implements BenchCase {
       }, count -> drive(ours, (int) count, clients, i -> engine.onCommit(events[i])));
       Bench.Side rawSide = count -> drive(raw, (int) count, clients, i -> {
         String f = frames[i];
-        for (Session s : rawSessions) {
-          s.getAsyncRemote().sendText(f, r -> { });
+        for (RawSender s : rawSessions) {
+          s.send(f);
         }
       });
       Bench.Comparison c = Bench.compare(o, n, oursSide, rawSide);

@@ -72,7 +72,7 @@ public final class GraphQLWsServer implements AutoCloseable {
     private String host = "127.0.0.1";
     private int port = 8080;
     private String path = "/graphql";
-    private final Map<String, String> pages = new LinkedHashMap<>();
+    private final Map<String, Page> pages = new LinkedHashMap<>();
     private final List<ServerEndpointConfig> endpoints = new ArrayList<>();
 
     private Builder(GraphQLWs ws) {
@@ -102,7 +102,13 @@ public final class GraphQLWsServer implements AutoCloseable {
 
     /** Serves {@code html} at {@code urlPath} (an example page, say). */
     public Builder page(String urlPath, String html) {
-      pages.put(Objects.requireNonNull(urlPath, "urlPath"), Objects.requireNonNull(html, "html"));
+      return file(urlPath, "text/html; charset=utf-8", html.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Serves {@code content} at {@code urlPath} with this content type (a script the page loads, say). */
+    public Builder file(String urlPath, String contentType, byte[] content) {
+      pages.put(Objects.requireNonNull(urlPath, "urlPath"), new Page(Objects.requireNonNull(contentType, "contentType"),
+          content.clone()));
       return this;
     }
 
@@ -121,7 +127,7 @@ public final class GraphQLWsServer implements AutoCloseable {
       server.addConnector(connector);
       ServletContextHandler context = new ServletContextHandler();
       context.setContextPath("/");
-      pages.forEach((p, html) -> context.addServlet(new ServletHolder(new Page(html)), p));
+      pages.forEach((p, page) -> context.addServlet(new ServletHolder(page), p));
       JakartaWebSocketServletContainerInitializer.configure(context, (servletContext, container) -> {
         container.addEndpoint(ws.endpointConfig(path));
         for (ServerEndpointConfig c : endpoints) {
@@ -145,16 +151,18 @@ public final class GraphQLWsServer implements AutoCloseable {
 
   private static final class Page extends HttpServlet {
     private static final long serialVersionUID = 1L;
-    private final transient byte[] html;
+    private final String contentType;
+    private final transient byte[] content;
 
-    Page(String html) {
-      this.html = html.getBytes(StandardCharsets.UTF_8);
+    Page(String contentType, byte[] content) {
+      this.contentType = contentType;
+      this.content = content;
     }
 
     @Override
     protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-      resp.setContentType("text/html; charset=utf-8");
-      resp.getOutputStream().write(html);
+      resp.setContentType(contentType);
+      resp.getOutputStream().write(content);
     }
   }
 }
