@@ -315,6 +315,8 @@ final class Connection {
     }
     closed();
     try {
+      // the close frame waits behind what is being written; a peer that never reads is dropped after 10 s
+      session.setMaxIdleTimeout(10_000);
       session.close(new CloseReason(CloseReason.CloseCodes.getCloseCode(code), truncate(reason, 120)));
     } catch (Exception e) {
       log.debug("[graphql-ws] close failed: {}", e.toString());
