@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * One GraphQL subscription field, the TOML form of seed 000's decorator:
  *
  * <pre>{@code
- * @fraiseql.subscription(entity_type="Order", operation="UPDATE")
+ * # Python: @fraiseql.subscription(entity_type="Order", operation="UPDATE")
  * def order_updated(customer_id: fraiseql.ID | None = None) -> Order: ...
  * }</pre>
  *
