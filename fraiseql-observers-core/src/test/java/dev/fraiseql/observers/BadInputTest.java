@@ -108,9 +108,10 @@ class BadInputTest {
         "type = \"webhook\"",                                       // 19
         "webhook_url = \"${TOKEN}\""));                              // 20
     assertThat(problems(e)).containsExactly(
-        "fraiseql.toml:2:1: `redis_url` (http://cache:6379) is not a valid Redis URL: its scheme must be redis"
-            + " or rediss in [observers] — write it as redis://[user:password@]host:6379[/db] (rediss:// for TLS;"
-            + " percent-encode @ and : in the password)",
+        "fraiseql.toml:2:1: `redis_url` (http://cache:6379) is not a valid Redis URL: its scheme must be redis,"
+            + " rediss, redis-sentinel or rediss-sentinel in [observers] — write it as"
+            + " redis://[user:password@]host:6379[/db] (rediss:// for TLS; percent-encode @ and : in the password),"
+            + " or redis-sentinel://sentinel1:26379,sentinel2:26379/<master name>[/db] for a master Sentinel watches",
         "fraiseql.toml:3:1: `database_url` (mysql://db/app) is not a valid PostgreSQL URL: its scheme must be"
             + " postgres, postgresql or jdbc:postgresql in [observers] — write it as postgres://user:password@host:5432/db"
             + " or jdbc:postgresql://host:5432/db",
