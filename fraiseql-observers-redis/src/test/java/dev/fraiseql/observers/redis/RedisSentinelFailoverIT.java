@@ -55,6 +55,9 @@ class RedisSentinelFailoverIT {
   @BeforeAll
   static void start() throws Exception {
     Assumptions.assumeTrue(Files.isExecutable(SCRIPT), "bin/cluster not found at " + SCRIPT);
+    Assumptions.assumeTrue(java.util.stream.Stream.of(System.getenv("PATH").split(":"))
+        .anyMatch(d -> Files.isExecutable(Path.of(d, "redis-server")) && Files.isExecutable(Path.of(d, "redis-cli"))),
+        "redis-server and redis-cli are not installed: the Sentinel test needs them (bin/cluster redis-sentinel start)");
     cluster("start");
   }
 
