@@ -85,6 +85,23 @@ class BadInputTest {
   }
 
   @Test
+  void redisClusterUrlsAreRefusedAtLoadWithTheReasonAndSentinelUrlsAreCheckedHostByHost() {
+    ObserverConfigException e = loadFails(String.join("\n",
+        "[observers]",
+        "redis_url = \"redis-cluster://10.0.0.1:7000,10.0.0.2:7000\""));
+    assertThat(problems(e)).containsExactly("fraiseql.toml:2:1: `redis_url` (redis-cluster://10.0.0.1:7000,10.0.0.2:7000)"
+        + " is not a valid Redis URL: Redis Cluster is not supported yet (the redis backend talks to one master;"
+        + " Sentinel failover is supported) in [observers] — write it as redis://[user:password@]host:6379[/db]"
+        + " (rediss:// for TLS; percent-encode @ and : in the password), or"
+        + " redis-sentinel://sentinel1:26379,sentinel2:26379/<master name>[/db] for a master Sentinel watches");
+    ObserverConfigException badSentinel = loadFails(
+        "[observers]\nredis_url = \"redis-sentinel://10.0.0.1:26379,10.0.0.2:99999/mymaster\"\n");
+    assertThat(problems(badSentinel)).singleElement().asString()
+        .startsWith("fraiseql.toml:2:1: `redis_url` (redis-sentinel://10.0.0.1:26379,10.0.0.2:99999/mymaster) is not a"
+            + " valid Redis URL: the port must be from 1 to 65535");
+  }
+
+  @Test
   void everyUrlKeyIsCheckedByTheSameRuleAtLoad() {
     ObserverConfigException e = loadFails(String.join("\n",
         "[observers]",                                              // 1
@@ -108,9 +125,10 @@ class BadInputTest {
         "type = \"webhook\"",                                       // 19
         "webhook_url = \"${TOKEN}\""));                              // 20
     assertThat(problems(e)).containsExactly(
-        "fraiseql.toml:2:1: `redis_url` (http://cache:6379) is not a valid Redis URL: its scheme must be redis"
-            + " or rediss in [observers] — write it as redis://[user:password@]host:6379[/db] (rediss:// for TLS;"
-            + " percent-encode @ and : in the password)",
+        "fraiseql.toml:2:1: `redis_url` (http://cache:6379) is not a valid Redis URL: its scheme must be redis,"
+            + " rediss, redis-sentinel or rediss-sentinel in [observers] — write it as"
+            + " redis://[user:password@]host:6379[/db] (rediss:// for TLS; percent-encode @ and : in the password),"
+            + " or redis-sentinel://sentinel1:26379,sentinel2:26379/<master name>[/db] for a master Sentinel watches",
         "fraiseql.toml:3:1: `database_url` (mysql://db/app) is not a valid PostgreSQL URL: its scheme must be"
             + " postgres, postgresql or jdbc:postgresql in [observers] — write it as postgres://user:password@host:5432/db"
             + " or jdbc:postgresql://host:5432/db",

@@ -28,15 +28,47 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class NatsCase implements BenchCase {
   static final int WINDOW = 1024;
+  /** The three-node cluster {@code bin/cluster nats start} runs (never the standard 4222). */
+  static final String CLUSTER_SEEDS = Optional.ofNullable(System.getenv("FRAISEQL_BENCH_NATS_CLUSTER_URL"))
+      .orElse("nats://127.0.0.1:14222,nats://127.0.0.1:14223,nats://127.0.0.1:14224");
+
+  private final String name;
+  private final String url;
+  private final int replicas;
+
+  /** The standard case: one server, {@code FRAISEQL_TEST_NATS_URL}. */
+  NatsCase() {
+    this("nats", null, 1);
+  }
+
+  private NatsCase(String name, String url, int replicas) {
+    this.name = name;
+    this.url = url;
+    this.replicas = replicas;
+  }
+
+  /**
+   * nats-cluster: the same comparison on the three-node JetStream cluster of {@code bin/cluster nats
+   * start}, both sides on a stream with {@code replicas = 3}, connected through all three seeds.
+   */
+  static NatsCase cluster() {
+    return new NatsCase("nats-cluster", CLUSTER_SEEDS, 3);
+  }
+
+  private String url() {
+    return url != null ? url : Servers.natsUrl();
+  }
 
   @Override
   public String name() {
-    return "nats";
+    return name;
   }
 
   @Override
   public Optional<String> unavailable() {
-    return Servers.unreachable(Servers.natsUrl(), 4222);
+    Optional<String> down = Servers.unreachable(url(), 4222);
+    return url == null ? down : down.map(d -> d + "; start the cluster with bin/cluster nats start"
+        + " (and bin/cluster nats stop afterwards)");
   }
 
   @Override
@@ -47,8 +79,8 @@ final class NatsCase implements BenchCase {
     String prefix = "bench" + sfx;
     String oursSubject = prefix + ".order.created";
     String rawSubject = prefix + ".raw.order.created";
-    String toml = "[observers]\nbackend = \"nats\"\nnats_url = \"" + Servers.natsUrl() + "\"\n\n[observers.nats]\n"
-        + "stream = \"" + stream + "\"\nsubjects = [\"" + prefix + ".>\"]\npublish_window = " + WINDOW + "\n\n"
+    String toml = "[observers]\nbackend = \"nats\"\nnats_url = \"" + url() + "\"\n\n[observers.nats]\n"
+        + "replicas = " + replicas + "\nstream = \"" + stream + "\"\nsubjects = [\"" + prefix + ".>\"]\npublish_window = " + WINDOW + "\n\n"
         + "[[observers.handlers]]\nname = \"order-to-nats\"\nevent = \"order.created\"\naction = \"publish\"\n"
         + "subject = \"" + oursSubject + "\"\n";
     LongAdder delivered = new LongAdder();
@@ -64,7 +96,7 @@ final class NatsCase implements BenchCase {
       }
     };
     AtomicLong seq = new AtomicLong();
-    try (Connection nc = Nats.connect(new io.nats.client.Options.Builder().server(Servers.natsUrl())
+    try (Connection nc = Nats.connect(new io.nats.client.Options.Builder().servers(url().split(","))
         .connectionTimeout(Duration.ofSeconds(2)).build());
         ObserverEngine engine = ObserverEngine.builder().configToml(toml).listener(listener).build()) {
       JetStream js = nc.jetStream();
@@ -116,7 +148,9 @@ final class NatsCase implements BenchCase {
         notes.put("window", WINDOW);
         notes.put("producers", CoreCase.PRODUCERS);
         notes.put("stream", stream);
-        return List.of(Row.ratio("nats", c, 0.9, notes));
+        notes.put("replicas", replicas);
+        notes.put("servers", url());
+        return List.of(Row.ratio(name, c, replicas > 1 ? 0.8 : 0.9, notes));
       } finally {
         try {
           jsm.deleteStream(stream);

@@ -84,6 +84,7 @@ public final class Ratios {
     all.add(new CoreCase());
     all.add(new WebhookCase());
     all.add(new NatsCase());
+    all.add(NatsCase.cluster());
     all.add(new RedisCase());
     all.add(new PgCase());
     all.add(new CaptureCase());

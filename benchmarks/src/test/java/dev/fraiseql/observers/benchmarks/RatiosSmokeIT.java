@@ -22,8 +22,9 @@ class RatiosSmokeIT {
   @Test
   @Timeout(30)
   void serverCasesRunAndCountWhatTheySent(@TempDir Path dir) {
-    List<String> built = Ratios.cases().stream().map(BenchCase::name).filter(n -> !n.equals("core"))
-        .collect(Collectors.toList());
+    // nats-cluster needs the extra servers of bin/cluster (ports 14222-14224): run by hand with the cluster up
+    List<String> built = Ratios.cases().stream().map(BenchCase::name)
+        .filter(n -> !n.equals("core") && !n.equals("nats-cluster")).collect(Collectors.toList());
     Options o = Options.parse("--smoke", "--case=" + String.join(",", built), "--json=" + dir.resolve("r.json"));
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     Ratios.Report r = Ratios.run(o, new PrintStream(log, true, StandardCharsets.UTF_8));

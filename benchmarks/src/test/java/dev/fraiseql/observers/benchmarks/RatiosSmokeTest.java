@@ -70,7 +70,7 @@ class RatiosSmokeTest {
   @Test
   void optionsRejectUnknownCasesAndArguments() {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> Options.parse("--case=kafka"))
-        .hasMessageContaining("unknown case `kafka`").hasMessageContaining("(cases: core, webhook, nats, redis, pg,").hasMessageContaining("capture").hasMessageContaining("memory");
+        .hasMessageContaining("unknown case `kafka`").hasMessageContaining("(cases: core, webhook, nats, nats-cluster, redis, pg,").hasMessageContaining("capture").hasMessageContaining("memory");
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> Options.parse("--scale=0"))
         .hasMessageContaining("--scale must be positive");
     assertThat(Options.parse("--scale=0.5").count(1000, 10)).isEqualTo(500);

@@ -27,9 +27,10 @@ public final class ConfigUrls {
   /** NATS servers: one URL or several separated by commas; a bare {@code host:port} means {@code nats://}. */
   public static final Rule NATS = new Rule("NATS", List.of("nats", "tls", "opentls", "ws", "wss"), "nats", true,
       "nats://host:4222 (tls://host:4222 for TLS); several servers are separated by commas");
-  /** A Redis server. */
-  public static final Rule REDIS = new Rule("Redis", List.of("redis", "rediss"), null, false,
-      "redis://[user:password@]host:6379[/db] (rediss:// for TLS; percent-encode @ and : in the password)");
+  /** A Redis server, or a master watched by Sentinel ({@code redis-sentinel://s1:26379,s2:26379/<master>}). */
+  public static final Rule REDIS = new Rule("Redis", List.of("redis", "rediss", "redis-sentinel", "rediss-sentinel"),
+      null, false, "redis://[user:password@]host:6379[/db] (rediss:// for TLS; percent-encode @ and : in the password),"
+      + " or redis-sentinel://sentinel1:26379,sentinel2:26379/<master name>[/db] for a master Sentinel watches");
   /** A PostgreSQL database, also in pgjdbc's form. */
   public static final Rule POSTGRES = new Rule("PostgreSQL", List.of("postgres", "postgresql", "jdbc:postgresql"), null,
       false, "postgres://user:password@host:5432/db or jdbc:postgresql://host:5432/db");
@@ -172,6 +173,10 @@ public final class ConfigUrls {
       sep = u.indexOf("://");
     }
     String scheme = u.substring(0, sep).toLowerCase(Locale.ROOT);
+    if (rule == REDIS && scheme.endsWith("-cluster")) {
+      return Optional.of("Redis Cluster is not supported yet (the redis backend talks to one master; "
+          + "Sentinel failover is supported)");
+    }
     if (!rule.schemes().contains(scheme) || scheme.equals("jdbc:postgresql")) {
       List<String> all = rule.schemes();
       return Optional.of("its scheme must be " + String.join(", ", all.subList(0, all.size() - 1)) + " or "
@@ -194,7 +199,7 @@ public final class ConfigUrls {
     }
     // several hosts (pgjdbc: host1:5432,host2:5432) or a host name URI does not accept
     String hosts = authority.substring(authority.lastIndexOf('@') + 1);
-    if (rule == POSTGRES && hosts.indexOf(',') >= 0) {
+    if ((rule == POSTGRES || scheme.endsWith("-sentinel")) && hosts.indexOf(',') >= 0) {
       for (String h : hosts.split(",")) {
         try {
           URI one = new URI("postgresql://" + h + "/");

@@ -56,6 +56,39 @@ class RedisSettingsTest {
   }
 
   @Test
+  void sentinelUrlNamesTheSentinelsAndTheMaster() {
+    RedisSettings s = parse(Map.of("redis_url",
+        "redis-sentinel://:s%40cret@10.0.0.1:26379,10.0.0.2:26380,sentinel-3/orders-master/2"));
+    RedisUrl u = s.url();
+    assertThat(u.sentinel()).isTrue();
+    assertThat(u.sentinels()).containsExactly("10.0.0.1:26379", "10.0.0.2:26380", "sentinel-3:26379");
+    assertThat(u.masterName()).contains("orders-master");
+    assertThat(u.database()).isEqualTo(2);
+    assertThat(u.password()).contains("s@cret");
+    assertThat(u.redacted()).isEqualTo("redis-sentinel://***@10.0.0.1:26379,10.0.0.2:26380,sentinel-3:26379/orders-master/2");
+    assertThat(s.toString()).doesNotContain("s%40cret").doesNotContain("s@cret");
+    assertThat(parse(Map.of("redis_url", "redis://localhost:6379")).url().sentinel()).isFalse();
+  }
+
+  @Test
+  void badClusterAndSentinelFormsAreConfigErrorsWithTheFix() {
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis-sentinel://10.0.0.1:26379,10.0.0.2:26379")))
+        .isInstanceOf(ObserverConfigException.class)
+        .hasMessageContaining("redis_url").hasMessageContaining("names no master")
+        .hasMessageContaining("redis-sentinel://[user:password@]sentinel1:26379,sentinel2:26379/<master name>");
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis-sentinel://10.0.0.1:x/m")))
+        .isInstanceOf(ObserverConfigException.class).hasMessageContaining("redis_url");
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis://10.0.0.1:6379,10.0.0.2:6379")))
+        .isInstanceOf(ObserverConfigException.class).hasMessageContaining("redis_url");
+    assertThatThrownBy(() -> parse(Map.of("redis_url", "redis-cluster://10.0.0.1:7000,10.0.0.2:7000")))
+        .isInstanceOf(ObserverConfigException.class)
+        .hasMessageContaining("Redis Cluster is not supported yet").hasMessageContaining("Sentinel");
+    assertThatThrownBy(() -> RedisUrl.parse("redis://10.0.0.1:6379,10.0.0.2:6379", "redis_url",
+        Settings.empty().location()))
+        .isInstanceOf(ObserverConfigException.class).hasMessageContaining("redis-sentinel://");
+  }
+
+  @Test
   void badUrlsAreNamedWithoutTheirSecrets() {
     assertThatThrownBy(() -> parse(Map.of("redis_url", "http://user:hunter2@localhost:6379")))
         .isInstanceOf(ObserverConfigException.class)

@@ -1,6 +1,8 @@
 package dev.fraiseql.observers.redis.internal;
 
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -9,6 +11,8 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisSentinelClient;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
@@ -25,7 +29,7 @@ public final class RedisClient implements AutoCloseable {
 
   private final RedisSettings settings;
   private final String clientName;
-  private volatile redis.clients.jedis.RedisClient pooled;
+  private volatile UnifiedJedis pooled;
   private volatile boolean closed;
 
   public RedisClient(RedisSettings settings, String clientName) {
@@ -37,9 +41,12 @@ public final class RedisClient implements AutoCloseable {
     return settings;
   }
 
-  /** The pool, created on first call. */
-  public redis.clients.jedis.RedisClient pool() {
-    redis.clients.jedis.RedisClient p = pooled;
+  /**
+   * The pool, created on first call: Jedis' {@link redis.clients.jedis.RedisClient} for one server, its
+   * {@link RedisSentinelClient} (which follows the master Sentinel names) for {@code redis-sentinel://}.
+   */
+  public UnifiedJedis pool() {
+    UnifiedJedis p = pooled;
     if (p != null) {
       return p;
     }
@@ -57,8 +64,18 @@ public final class RedisClient implements AutoCloseable {
         pool.setTestWhileIdle(true);
         pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
         pool.setJmxEnabled(false);
-        pooled = redis.clients.jedis.RedisClient.builder().hostAndPort(new HostAndPort(url.host(), url.port()))
-            .clientConfig(clientConfig(clientName)).poolConfig(pool).build();
+        if (url.sentinel()) {
+          Set<HostAndPort> sentinels = new LinkedHashSet<>();
+          url.sentinels().forEach(s -> sentinels.add(HostAndPort.from(s)));
+          int timeout = (int) Math.min(Integer.MAX_VALUE, settings.timeout().toMillis());
+          pooled = RedisSentinelClient.builder().masterName(url.masterName().orElseThrow()).sentinels(sentinels)
+              .sentinelClientConfig(DefaultJedisClientConfig.builder().connectionTimeoutMillis(timeout)
+                  .socketTimeoutMillis(timeout).serverDefaultProtocol().clientName(clientName + "-sentinel").build())
+              .clientConfig(clientConfig(clientName)).poolConfig(pool).build();
+        } else {
+          pooled = redis.clients.jedis.RedisClient.builder().hostAndPort(new HostAndPort(url.host(), url.port()))
+              .clientConfig(clientConfig(clientName)).poolConfig(pool).build();
+        }
         LOG.debug("[observer] redis pool for {} opened (max {} connections)", url.redacted(), settings.poolMaxTotal());
       }
       return pooled;
@@ -78,7 +95,9 @@ public final class RedisClient implements AutoCloseable {
       }
     }
     RedisUrl url = settings.url();
-    Jedis jedis = new Jedis(new HostAndPort(url.host(), url.port()), clientConfig(name));
+    HostAndPort target = url.sentinel() ? ((RedisSentinelClient) pool()).getCurrentMaster()
+        : new HostAndPort(url.host(), url.port());
+    Jedis jedis = new Jedis(target, clientConfig(name));
     try {
       jedis.ping(); // connects now (TLS, AUTH, SELECT, CLIENT SETNAME), so a failure is this call's
     } catch (RuntimeException e) {
@@ -118,8 +137,8 @@ public final class RedisClient implements AutoCloseable {
    * Runs an idempotent command, once more on a broken connection (a pooled connection left over from
    * before a Redis restart fails once; the pool then opens a fresh one).
    */
-  public <T> T idempotent(Function<redis.clients.jedis.RedisClient, T> command) {
-    redis.clients.jedis.RedisClient p = pool();
+  public <T> T idempotent(Function<UnifiedJedis, T> command) {
+    UnifiedJedis p = pool();
     try {
       return command.apply(p);
     } catch (JedisConnectionException e) {
@@ -134,7 +153,7 @@ public final class RedisClient implements AutoCloseable {
 
   @Override
   public void close() {
-    redis.clients.jedis.RedisClient p;
+    UnifiedJedis p;
     synchronized (this) {
       closed = true;
       p = pooled;

@@ -10,7 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -102,7 +102,7 @@ public final class RedisDeadLetterStore implements DeadLetterStore {
           break;
         }
         List<Response<List<String>>> rows = new ArrayList<>(ids.size());
-        try (Pipeline p = client.pool().pipelined()) {
+        try (AbstractPipeline p = client.pool().pipelined()) {
           for (String id : ids) {
             rows.add(p.hmget(hashKey(id), "handler", "json"));
           }
