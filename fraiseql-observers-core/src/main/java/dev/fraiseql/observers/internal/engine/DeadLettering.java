@@ -22,7 +22,7 @@ final class DeadLettering {
     try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
       long heldBack = overload ? rt.overloadLog.admit(System.nanoTime()) : rt.deadLetterLog(handler.name()).admit(System.nanoTime());
       // an ordered handler goes on with the key's next event: say so, since a reader may expect the key to stop
-      String ordered = handler.order() == null || overload ? ""
+      String ordered = handler.order() == null || overload || rt.aborting ? ""
           : "; ordering = \"key\": the next event of its key proceeds (replaying this letter runs it after them)";
       if (heldBack < 0) {
         rt.log().debug("[observer] {}: dead-lettered event {} ({}){}{}", handler.name(), event.id(), reason, ordered,
