@@ -82,6 +82,7 @@ public final class Ratios {
   static List<BenchCase> cases() {
     List<BenchCase> all = new ArrayList<>();
     all.add(new CoreCase());
+    all.add(new OrderingCase());
     all.add(new WebhookCase());
     all.add(new NatsCase());
     all.add(new RedisCase());

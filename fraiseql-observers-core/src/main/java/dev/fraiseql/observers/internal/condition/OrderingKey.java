@@ -62,8 +62,11 @@ public final class OrderingKey {
     if (id == null) {
       id = e.oldRow().map(OrderingKey::id).orElse(null);
     }
-    return id == null ? e.table() : e.table() + '\u0000' + normalise(id);
+    return id == null ? e.table() : new RowKey(e.table(), id instanceof String ? id : normalise(id));
   }
+
+  /** The default key: a row of a table (no string built per event). */
+  private record RowKey(String table, Object id) {}
 
   private static Object id(Map<String, Object> row) {
     return row.get("id");

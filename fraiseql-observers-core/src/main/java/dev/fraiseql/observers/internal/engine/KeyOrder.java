@@ -19,12 +19,17 @@ import java.util.function.Function;
  */
 final class KeyOrder {
   private final Function<ObservedEvent, Object> keyOf;
-  private final ConcurrentHashMap<Object, Lane> lanes = new ConcurrentHashMap<>();
+  /** Per key in flight: the holding {@link DeliveryTask} alone while nothing waits (no allocation), else a {@link Lane}. */
+  private final ConcurrentHashMap<Object, Object> lanes = new ConcurrentHashMap<>();
 
-  /** One key in flight: the delivery that holds it and those waiting for it (oldest first). */
+  /** One key in flight with deliveries waiting: the one that holds it and those waiting (oldest first). */
   private static final class Lane {
     DeliveryTask holder;
-    ArrayDeque<DeliveryTask> waiting;
+    final ArrayDeque<DeliveryTask> waiting = new ArrayDeque<>(4);
+
+    Lane(DeliveryTask holder) {
+      this.holder = holder;
+    }
   }
 
   KeyOrder(Function<ObservedEvent, Object> keyOf) {
@@ -48,16 +53,12 @@ final class KeyOrder {
    */
   boolean acquire(DeliveryTask t) {
     t.keyTaken = false;
-    lanes.compute(t.orderKey, (k, lane) -> {
-      if (lane == null) {
-        lane = new Lane();
-        lane.holder = t;
+    lanes.compute(t.orderKey, (k, v) -> {
+      if (v == null) {
         t.keyTaken = true; // written and read by this thread (compute runs the function on the caller)
-        return lane;
+        return t;
       }
-      if (lane.waiting == null) {
-        lane.waiting = new ArrayDeque<>(4);
-      }
+      Lane lane = v instanceof Lane ? (Lane) v : new Lane((DeliveryTask) v);
       lane.waiting.add(t);
       return lane;
     });
@@ -71,22 +72,30 @@ final class KeyOrder {
    */
   DeliveryTask release(DeliveryTask t) {
     t.successor = null;
-    lanes.computeIfPresent(t.orderKey, (k, lane) -> {
+    lanes.computeIfPresent(t.orderKey, (k, v) -> {
+      if (v == t) {
+        return null; // nothing waits: the key is free
+      }
+      if (!(v instanceof Lane)) {
+        return v; // t never held it (dead-lettered for overload before it was queued)
+      }
+      Lane lane = (Lane) v;
       if (lane.holder != t) {
-        if (lane.waiting != null) {
-          lane.waiting.remove(t);
-        }
+        lane.waiting.remove(t);
         return lane;
       }
-      DeliveryTask next = null;
-      while (lane.waiting != null && (next = lane.waiting.poll()) != null && next.isEnded()) {
-        next = null;
+      DeliveryTask next;
+      while ((next = lane.waiting.poll()) != null && next.isEnded()) {
+        // dead-lettered while it waited: skip it
       }
       if (next == null) {
         return null;
       }
-      lane.holder = next;
       t.successor = next;
+      if (lane.waiting.isEmpty()) {
+        return next;
+      }
+      lane.holder = next;
       return lane;
     });
     DeliveryTask next = t.successor;
@@ -98,11 +107,11 @@ final class KeyOrder {
   List<DeliveryTask> waiting() {
     List<DeliveryTask> out = new ArrayList<>();
     for (Object key : lanes.keySet()) {
-      lanes.computeIfPresent(key, (k, lane) -> {
-        if (lane.waiting != null) {
-          out.addAll(lane.waiting);
+      lanes.computeIfPresent(key, (k, v) -> {
+        if (v instanceof Lane) {
+          out.addAll(((Lane) v).waiting);
         }
-        return lane;
+        return v;
       });
     }
     return out;
