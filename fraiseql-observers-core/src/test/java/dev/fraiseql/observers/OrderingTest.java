@@ -250,6 +250,28 @@ class OrderingTest {
   }
 
   @Test
+  void aRuleActionInheritsTheRulesOrdering() {
+    String toml = "[observers]\n"
+        + "[[observers.rules]]\n"
+        + "table = \"tb_order\"\n"
+        + "event = \"UPDATE\"\n"
+        + "ordering = \"key\"\n"
+        + "ordering_key = \"customer_id\"\n"
+        + "[[observers.rules.actions]]\n"
+        + "type = \"webhook\"\n"
+        + "webhook_url = \"https://example.com/a\"\n"
+        + "[[observers.rules.actions]]\n"
+        + "type = \"webhook\"\n"
+        + "webhook_url = \"https://example.com/b\"\n"
+        + "ordering = \"none\"\n";
+    ObserversConfig c = dev.fraiseql.observers.internal.config.TomlConfigLoader.load(toml, "fraiseql.toml", k -> java.util.Optional.empty());
+    assertThat(c.handlers().get(0).ordering()).isEqualTo(Ordering.KEY);
+    assertThat(c.handlers().get(0).orderingKey()).contains("customer_id");
+    assertThat(c.handlers().get(1).ordering()).isEqualTo(Ordering.NONE);
+    assertThat(c.handlers().get(1).orderingKey()).isEmpty();
+  }
+
+  @Test
   void unorderedHandlersLetARetryBeOvertaken() {
     // the default, for contrast: seq 2 is delivered while seq 1 waits for its retry
     Probe probe = new Probe(OrderingTest::orderKey);
@@ -330,7 +352,11 @@ class OrderingTest {
         + "action = \"webhook\"\n"
         + "webhook_url = \"https://example.com/hook\"\n"
         + "ordering = \"key\"\n"
-        + "ordering_key = \"customer_id == 1\"\n";
+        + "ordering_key = \"customer_id == 1\"\n"
+        + "[[observers.subscribe]]\n"
+        + "subject = \"fraiseql.order.updated\"\n"
+        + "handler = \"fn_project\"\n"
+        + "ordering = \"key\"\n";
     assertThatThrownBy(() -> dev.fraiseql.observers.internal.config.TomlConfigLoader.load(toml, "fraiseql.toml", k -> java.util.Optional.empty()))
         .isInstanceOf(ObserverConfigException.class)
         .hasMessageContaining("unknown ordering `keyed`")
@@ -339,6 +365,8 @@ class OrderingTest {
         .hasMessageContaining("fraiseql.toml:13")
         .hasMessageContaining("add ordering = \"key\" next to it")
         .hasMessageContaining("fraiseql.toml:20")
-        .hasMessageContaining("invalid ordering_key");
+        .hasMessageContaining("invalid ordering_key")
+        .hasMessageContaining("fraiseql.toml:24")
+        .hasMessageContaining("is not supported on [[observers.subscribe]] yet");
   }
 }

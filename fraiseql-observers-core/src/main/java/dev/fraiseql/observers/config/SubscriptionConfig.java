@@ -76,10 +76,10 @@ public final class SubscriptionConfig {
   }
 
   /**
-   * Whether this consumer runs one entity's messages in stream order ({@code ordering}; default
-   * {@link Ordering#NONE}): with {@link Ordering#KEY}, messages with the same key run one after the other
-   * within this consumer, and a failed one is retried in place (holding its key) instead of being handed
-   * back to the bus.
+   * {@code ordering} of a subscription. Only {@link Ordering#NONE} (the default) is supported for now: the
+   * engine refuses to start with {@link Ordering#KEY} on a subscription, naming it (a consumer runs
+   * messages concurrently and hands a failed one back to the bus, so per-key order would not hold). Put
+   * {@code ordering = "key"} on the handler that runs the effect instead.
    */
   public Ordering ordering() {
     return ordering;

@@ -84,6 +84,12 @@ public final class TomlConfigLoader {
   private static final List<String> SYNC_KEYS = List.of("synchronous", "synchronous_timeout_ms");
   private static final List<String> ORDER_KEYS = List.of("ordering", "ordering_key");
   private static final List<String> ORDERINGS = List.of("none", "key");
+  /** Shared with the engine, which checks configs built in code. */
+  public static final String SUBSCRIPTION_ORDERING = "`ordering = \"key\"` is not supported on [[observers.subscribe]] "
+      + "yet: a consumer runs messages concurrently and hands a failed one back to the bus, so a later message of "
+      + "the same key can overtake it";
+  public static final String SUBSCRIPTION_ORDERING_FIX = "remove `ordering` here; to keep one entity's events in order, "
+      + "give the [[observers.handlers]] entry that runs the effect ordering = \"key\"";
   private static final List<String> TARGET_KEYS = List.of("webhook_url", "url_env", "url");
   private static final List<String> HANDLER_KEYS = concat(List.of("name", "event", "table", "operation", "action",
       "type", "condition"), RETRY_KEYS, SYNC_KEYS, TARGET_KEYS, ORDER_KEYS);
@@ -927,6 +933,10 @@ public final class TomlConfigLoader {
     Optional<String> condition = readCondition(s, "condition");
     RetryPolicy retry = readRetry(s, RetryPolicy.ofDefaults());
     Order order = readOrdering(s, Order.NONE);
+    if (order.ordering == Ordering.KEY) {
+      s.problem("ordering", SUBSCRIPTION_ORDERING, SUBSCRIPTION_ORDERING_FIX);
+      order = Order.NONE;
+    }
     Settings.Builder settings = Settings.builder(s.location);
     readTarget(s, settings); // a subscription with action = "webhook" takes webhook_url / url_env like a handler
     for (String k : s.passOn(SUBSCRIBE_KEYS)) {

@@ -113,9 +113,14 @@ public final class DefaultObserverEngine implements ObserverEngine {
         }
         Action action = res.subscriptionAction(sc, bus, problems);
         Condition condition = compile(sc.condition(), sc.location(), problems);
+        if (sc.ordering() == dev.fraiseql.observers.config.Ordering.KEY) {
+          problems.add(new ConfigProblem(sc.location(), "ordering",
+              dev.fraiseql.observers.internal.config.TomlConfigLoader.SUBSCRIPTION_ORDERING,
+              dev.fraiseql.observers.internal.config.TomlConfigLoader.SUBSCRIPTION_ORDERING_FIX));
+        }
         if (action != null && condition != null && subjectError == null) {
           subHandlers.put(sc.handler(), new HandlerRuntime(-1, sc.handler(), action, condition, sc.retry(), false,
-              Duration.ZERO, Optional.of(sc.subject()), keyOrder(rt, sc.ordering(), sc.orderingKey(), sc.location(), problems)));
+              Duration.ZERO, Optional.of(sc.subject()), null));
           subs.add(sc);
         }
       }

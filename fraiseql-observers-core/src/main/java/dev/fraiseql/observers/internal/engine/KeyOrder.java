@@ -52,6 +52,9 @@ final class KeyOrder {
    * deliveries of its key (false: {@link #release} starts it later).
    */
   boolean acquire(DeliveryTask t) {
+    if (lanes.putIfAbsent(t.orderKey, t) == null) {
+      return true; // the usual case with many keys: one CAS into an empty bin, no lock
+    }
     t.keyTaken = false;
     lanes.compute(t.orderKey, (k, v) -> {
       if (v == null) {
@@ -72,6 +75,9 @@ final class KeyOrder {
    */
   DeliveryTask release(DeliveryTask t) {
     t.successor = null;
+    if (lanes.remove(t.orderKey, t)) {
+      return null; // nothing waited
+    }
     lanes.computeIfPresent(t.orderKey, (k, v) -> {
       if (v == t) {
         return null; // nothing waits: the key is free
