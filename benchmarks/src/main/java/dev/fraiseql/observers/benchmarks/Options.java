@@ -21,7 +21,7 @@ import java.util.Set;
 public record Options(List<String> cases, double scale, boolean smoke, Path json, int rounds) {
 
   /** Every case the harness knows, in the order they run. */
-  public static final List<String> ALL = List.of("core", "ordering", "webhook", "nats", "redis", "pg", "capture", "memory", "observability");
+  public static final List<String> ALL = List.of("core", "webhook", "nats", "redis", "pg", "capture", "memory", "observability", "ordering");
 
   /**
    * Measured pairs per row when {@code --rounds} is not given: enough that the median per-pair ratio of

@@ -82,7 +82,6 @@ public final class Ratios {
   static List<BenchCase> cases() {
     List<BenchCase> all = new ArrayList<>();
     all.add(new CoreCase());
-    all.add(new OrderingCase());
     all.add(new WebhookCase());
     all.add(new NatsCase());
     all.add(new RedisCase());
@@ -90,6 +89,7 @@ public final class Ratios {
     all.add(new CaptureCase());
     all.add(new MemoryCase());
     all.add(new ObservabilityCase());
+    all.add(new OrderingCase());
     return all;
   }
 
