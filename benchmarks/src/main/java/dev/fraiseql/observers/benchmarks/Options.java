@@ -22,7 +22,7 @@ public record Options(List<String> cases, double scale, boolean smoke, Path json
 
   /** Every case the harness knows, in the order they run. */
   public static final List<String> ALL = List.of("core", "webhook", "nats", "nats-cluster", "redis", "pg", "capture", "memory",
-      "observability", "graphql-ws");
+      "observability", "graphql-ws", "ordering");
 
   /**
    * Measured pairs per row when {@code --rounds} is not given: enough that the median per-pair ratio of

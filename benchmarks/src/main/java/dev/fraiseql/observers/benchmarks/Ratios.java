@@ -91,6 +91,7 @@ public final class Ratios {
     all.add(new MemoryCase());
     all.add(new ObservabilityCase());
     all.add(new GraphQLWsCase());
+    all.add(new OrderingCase());
     return all;
   }
 

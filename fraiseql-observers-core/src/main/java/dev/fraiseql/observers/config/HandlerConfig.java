@@ -27,6 +27,8 @@ public final class HandlerConfig {
   private final RetryPolicy retry;
   private final boolean synchronous;
   private final Duration synchronousTimeout;
+  private final Ordering ordering;
+  private final String orderingKey;
   private final ConfigLocation location;
 
   private HandlerConfig(Builder b) {
@@ -44,6 +46,8 @@ public final class HandlerConfig {
     this.retry = b.retry;
     this.synchronous = b.synchronous;
     this.synchronousTimeout = b.synchronousTimeout;
+    this.ordering = b.ordering;
+    this.orderingKey = b.orderingKey == null || b.orderingKey.isBlank() ? null : b.orderingKey.trim();
     this.location = b.location != null ? b.location : ConfigLocation.code("handler " + b.name);
   }
 
@@ -84,19 +88,35 @@ public final class HandlerConfig {
     return synchronousTimeout;
   }
 
+  /** Whether this handler sees one entity's events in commit order ({@code ordering}; default {@link Ordering#NONE}). */
+  public Ordering ordering() {
+    return ordering;
+  }
+
+  /**
+   * What identifies the entity when {@link #ordering()} is {@link Ordering#KEY} ({@code ordering_key}): a
+   * field path in the condition language ({@code customer_id}, {@code new.customer_id},
+   * {@code context.tenant_id}; {@code data.new.x} / {@code data.old.x} read the event JSON's rows). Empty:
+   * the table and the row's {@code id}.
+   */
+  public Optional<String> orderingKey() {
+    return Optional.ofNullable(orderingKey);
+  }
+
   public ConfigLocation location() {
     return location;
   }
 
   public Builder toBuilder() {
     return new Builder().name(name).trigger(trigger).action(action).settings(settings).condition(condition)
-        .retry(retry).synchronous(synchronous).synchronousTimeout(synchronousTimeout).location(location);
+        .retry(retry).synchronous(synchronous).synchronousTimeout(synchronousTimeout).ordering(ordering).orderingKey(orderingKey).location(location);
   }
 
   @Override
   public String toString() {
     return "HandlerConfig{" + name + " on " + trigger + " → " + action
-        + (condition != null ? " if " + condition : "") + (synchronous ? " (synchronous)" : "") + "}";
+        + (condition != null ? " if " + condition : "") + (synchronous ? " (synchronous)" : "")
+        + (ordering == Ordering.KEY ? " (ordered by " + (orderingKey != null ? orderingKey : "table and id") + ")" : "") + "}";
   }
 
   /** Builds a {@link HandlerConfig}: name, trigger and action are required. */
@@ -109,6 +129,8 @@ public final class HandlerConfig {
     private RetryPolicy retry = RetryPolicy.ofDefaults();
     private boolean synchronous;
     private Duration synchronousTimeout = DEFAULT_SYNCHRONOUS_TIMEOUT;
+    private Ordering ordering = Ordering.NONE;
+    private String orderingKey;
     private ConfigLocation location;
 
     private Builder() {}
@@ -156,6 +178,18 @@ public final class HandlerConfig {
 
     public Builder synchronousTimeout(Duration timeout) {
       this.synchronousTimeout = Objects.requireNonNull(timeout, "timeout");
+      return this;
+    }
+
+    /** {@code ordering = "key"} or {@code "none"} (the default). */
+    public Builder ordering(Ordering ordering) {
+      this.ordering = Objects.requireNonNull(ordering, "ordering");
+      return this;
+    }
+
+    /** {@code ordering_key}: a field path; null for the default (table and the row's id). */
+    public Builder orderingKey(String path) {
+      this.orderingKey = path;
       return this;
     }
 

@@ -20,6 +20,8 @@ public final class SubscriptionConfig {
   private final String condition;
   private final RetryPolicy retry;
   private final Settings settings;
+  private final Ordering ordering;
+  private final String orderingKey;
   private final ConfigLocation location;
 
   private SubscriptionConfig(Builder b) {
@@ -35,6 +37,8 @@ public final class SubscriptionConfig {
     this.condition = b.condition == null || b.condition.isBlank() ? null : b.condition;
     this.retry = b.retry;
     this.settings = b.settings;
+    this.ordering = b.ordering;
+    this.orderingKey = b.orderingKey == null || b.orderingKey.isBlank() ? null : b.orderingKey.trim();
     this.location = b.location != null ? b.location : ConfigLocation.code("subscription " + b.subject);
   }
 
@@ -71,6 +75,21 @@ public final class SubscriptionConfig {
     return settings;
   }
 
+  /**
+   * {@code ordering} of a subscription. Only {@link Ordering#NONE} (the default) is supported for now: the
+   * engine refuses to start with {@link Ordering#KEY} on a subscription, naming it (a consumer runs
+   * messages concurrently and hands a failed one back to the bus, so per-key order would not hold). Put
+   * {@code ordering = "key"} on the handler that runs the effect instead.
+   */
+  public Ordering ordering() {
+    return ordering;
+  }
+
+  /** The field path that identifies the entity (as {@link HandlerConfig#orderingKey()}); empty: table and id. */
+  public Optional<String> orderingKey() {
+    return Optional.ofNullable(orderingKey);
+  }
+
   public ConfigLocation location() {
     return location;
   }
@@ -88,6 +107,8 @@ public final class SubscriptionConfig {
     private String condition;
     private RetryPolicy retry = RetryPolicy.ofDefaults();
     private Settings settings = Settings.empty();
+    private Ordering ordering = Ordering.NONE;
+    private String orderingKey;
     private ConfigLocation location;
 
     private Builder() {}
@@ -119,6 +140,18 @@ public final class SubscriptionConfig {
 
     public Builder settings(Settings settings) {
       this.settings = Objects.requireNonNull(settings, "settings");
+      return this;
+    }
+
+    /** {@code ordering = "key"} or {@code "none"} (the default). */
+    public Builder ordering(Ordering ordering) {
+      this.ordering = Objects.requireNonNull(ordering, "ordering");
+      return this;
+    }
+
+    /** {@code ordering_key}: a field path; null for the default (table and the row's id). */
+    public Builder orderingKey(String path) {
+      this.orderingKey = path;
       return this;
     }
 

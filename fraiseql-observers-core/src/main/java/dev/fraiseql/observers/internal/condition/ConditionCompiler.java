@@ -141,6 +141,31 @@ public final class ConditionCompiler {
     return new Compiled(source, root);
   }
 
+  /**
+   * Compiles a lone field path ({@code customer_id}, {@code new.customer_id}, {@code context.tenant_id},
+   * {@code table}) with the roots and rules of a condition's paths; the function returns the value, or
+   * null when anything along the path is missing. Used by {@code ordering_key}.
+   *
+   * @throws ConditionSyntaxException with the 0-based position of the error
+   */
+  public static java.util.function.Function<ObservedEvent, Object> path(String source) {
+    if (source == null || source.isBlank()) {
+      throw new ConditionSyntaxException("a field path must not be empty", 0, "write a path such as customer_id");
+    }
+    if (source.length() > MAX_LENGTH) {
+      throw new ConditionSyntaxException("field path is too long", MAX_LENGTH, "write a path such as customer_id");
+    }
+    List<Token> tokens = new Lexer(source).tokens();
+    Token t = tokens.get(0);
+    if (t.type != T.PATH || tokens.get(1).type != T.EOF) {
+      Token bad = t.type != T.PATH ? t : tokens.get(1);
+      throw new ConditionSyntaxException("expected one field path", bad.pos,
+          "write a path such as customer_id, new.customer_id or context.tenant_id (no operators, quotes or functions)");
+    }
+    Field f = new Parser(tokens).field(t.text, t.pos, false);
+    return f::eval;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Lexer
 

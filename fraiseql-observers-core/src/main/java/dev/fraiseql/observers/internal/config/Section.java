@@ -30,7 +30,8 @@ final class Section {
    */
   static final Set<String> LITERAL_KEYS = Set.of("backend", "checkpoint_strategy", "idempotency_table",
       "idempotency_store", "dead_letter_store", "overflow_policy", "name", "event", "table", "operation", "action",
-      "type", "condition", "subject", "handler", "durable", "function", "backoff_strategy");
+      "type", "condition", "subject", "handler", "durable", "function", "backoff_strategy",
+      "ordering", "ordering_key");
 
   private final LoadContext ctx;
   final TomlTable table;

@@ -10,6 +10,7 @@ import dev.fraiseql.observers.config.ConfigText;
 import dev.fraiseql.observers.config.ConfigUrls;
 import dev.fraiseql.observers.config.HandlerConfig;
 import dev.fraiseql.observers.config.ObserversConfig;
+import dev.fraiseql.observers.config.Ordering;
 import dev.fraiseql.observers.config.OverflowPolicy;
 import dev.fraiseql.observers.config.RetryPolicy;
 import dev.fraiseql.observers.config.Settings;
@@ -17,6 +18,7 @@ import dev.fraiseql.observers.config.SubscriptionConfig;
 import dev.fraiseql.observers.config.Trigger;
 import dev.fraiseql.observers.internal.condition.ConditionCompiler;
 import dev.fraiseql.observers.internal.condition.ConditionSyntaxException;
+import dev.fraiseql.observers.internal.condition.OrderingKey;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -80,15 +82,23 @@ public final class TomlConfigLoader {
   private static final List<String> RETRY_KEYS = List.of("max_attempts", "backoff_strategy", "initial_delay_ms",
       "max_delay_ms", "jitter", "timeout_ms");
   private static final List<String> SYNC_KEYS = List.of("synchronous", "synchronous_timeout_ms");
+  private static final List<String> ORDER_KEYS = List.of("ordering", "ordering_key");
+  private static final List<String> ORDERINGS = List.of("none", "key");
+  /** Shared with the engine, which checks configs built in code. */
+  public static final String SUBSCRIPTION_ORDERING = "`ordering = \"key\"` is not supported on [[observers.subscribe]] "
+      + "yet: a consumer runs messages concurrently and hands a failed one back to the bus, so a later message of "
+      + "the same key can overtake it";
+  public static final String SUBSCRIPTION_ORDERING_FIX = "remove `ordering` here; to keep one entity's events in order, "
+      + "give the [[observers.handlers]] entry that runs the effect ordering = \"key\"";
   private static final List<String> TARGET_KEYS = List.of("webhook_url", "url_env", "url");
   private static final List<String> HANDLER_KEYS = concat(List.of("name", "event", "table", "operation", "action",
-      "type", "condition"), RETRY_KEYS, SYNC_KEYS, TARGET_KEYS);
+      "type", "condition"), RETRY_KEYS, SYNC_KEYS, TARGET_KEYS, ORDER_KEYS);
   private static final List<String> RULE_KEYS = concat(List.of("table", "event", "operation", "subject",
-      "condition", "name", "actions"), RETRY_KEYS, SYNC_KEYS);
+      "condition", "name", "actions"), RETRY_KEYS, SYNC_KEYS, ORDER_KEYS);
   private static final List<String> ACTION_KEYS = concat(List.of("type", "name", "condition"), RETRY_KEYS,
-      SYNC_KEYS, TARGET_KEYS);
+      SYNC_KEYS, TARGET_KEYS, ORDER_KEYS);
   private static final List<String> SUBSCRIBE_KEYS = concat(List.of("subject", "handler", "durable", "condition"),
-      RETRY_KEYS, TARGET_KEYS);
+      RETRY_KEYS, TARGET_KEYS, ORDER_KEYS);
   private static final List<String> OPERATIONS = List.of("INSERT", "UPDATE", "DELETE");
   private static final List<String> BACKOFFS = List.of("exponential", "linear", "fixed");
   private static final Pattern SQL_IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}(\\.[A-Za-z_][A-Za-z0-9_]{0,62})?");
@@ -488,6 +498,7 @@ public final class TomlConfigLoader {
     boolean synchronous = s.bool("synchronous").orElse(false);
     Duration syncTimeout = s.integer("synchronous_timeout_ms", 1, Long.MAX_VALUE, "synchronous_timeout_ms = 5000")
         .map(Duration::ofMillis).orElse(HandlerConfig.DEFAULT_SYNCHRONOUS_TIMEOUT);
+    Order order = readOrdering(s, Order.NONE);
     for (String k : s.passOn(HANDLER_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
@@ -500,7 +511,7 @@ public final class TomlConfigLoader {
     if (name.isEmpty() || !unique || trigger == null || action.isEmpty()) {
       return;
     }
-    build(s, out, name.get(), trigger, action.get(), built, condition.orElse(null), retry, synchronous, syncTimeout);
+    build(s, out, name.get(), trigger, action.get(), built, condition.orElse(null), retry, synchronous, syncTimeout, order);
   }
 
   private Trigger readHandlerTrigger(Section s) {
@@ -711,12 +722,56 @@ public final class TomlConfigLoader {
     }
   }
 
+  /** A section's {@code ordering} and {@code ordering_key}. */
+  private static final class Order {
+    static final Order NONE = new Order(Ordering.NONE, null);
+    final Ordering ordering;
+    final String key;
+
+    Order(Ordering ordering, String key) {
+      this.ordering = ordering;
+      this.key = key;
+    }
+  }
+
+  /**
+   * Reads {@code ordering} and {@code ordering_key}; what is not written comes from {@code base} (a rule's,
+   * for its actions). An {@code ordering_key} with ordering {@code none} is a problem: it would do nothing.
+   */
+  private Order readOrdering(Section s, Order base) {
+    Ordering ordering = s.oneOf("ordering", ORDERINGS, "ordering").flatMap(Ordering::parse).orElse(base.ordering);
+    String key = base.key;
+    Optional<String> k = s.text("ordering_key", "ordering_key = \"customer_id\"");
+    if (k.isPresent()) {
+      try {
+        OrderingKey.compile(k);
+        key = k.get().trim();
+      } catch (ConditionSyntaxException e) {
+        s.problemAt(s.loc("ordering_key", e.position()), "ordering_key", "invalid ordering_key: " + e.reason()
+            + " (position " + e.position() + " of `ordering_key` in " + s.label + ")",
+            "name one field path, as in conditions: customer_id, new.customer_id, data.new.customer_id or context.tenant_id");
+        return base;
+      }
+      if (s.has("ordering") && ordering == Ordering.NONE) {
+        s.problem("ordering_key", "`ordering_key` is set but `ordering` is \"none\", so it would do nothing",
+            "set ordering = \"key\" to deliver each key's events in commit order, or remove ordering_key");
+        return base;
+      }
+      if (!s.has("ordering") && ordering == Ordering.NONE) {
+        s.problem("ordering_key", "`ordering_key` is set without `ordering = \"key\"`, so it would do nothing "
+            + "(the default is ordering = \"none\")", "add ordering = \"key\" next to it");
+        return base;
+      }
+    }
+    return new Order(ordering, ordering == Ordering.NONE ? null : key);
+  }
+
   private void build(Section s, ObserversConfig.Builder out, String name, Trigger trigger, String action,
-      Settings settings, String condition, RetryPolicy retry, boolean synchronous, Duration syncTimeout) {
+      Settings settings, String condition, RetryPolicy retry, boolean synchronous, Duration syncTimeout, Order order) {
     try {
       out.handler(HandlerConfig.builder(name).trigger(trigger).action(action.trim()).settings(settings)
           .condition(condition).retry(retry).synchronous(synchronous).synchronousTimeout(syncTimeout)
-          .location(s.location).build());
+          .ordering(order.ordering).orderingKey(order.key).location(s.location).build());
     } catch (IllegalArgumentException | NullPointerException e) {
       s.problemAt(s.location, "", "invalid handler: " + e.getMessage(), "check the keys of " + s.label);
     }
@@ -760,6 +815,7 @@ public final class TomlConfigLoader {
     boolean synchronous = s.bool("synchronous").orElse(false);
     Duration syncTimeout = s.integer("synchronous_timeout_ms", 1, Long.MAX_VALUE, "synchronous_timeout_ms = 5000")
         .map(Duration::ofMillis).orElse(HandlerConfig.DEFAULT_SYNCHRONOUS_TIMEOUT);
+    Order order = readOrdering(s, Order.NONE);
     TomlArray actions = null;
     Object a = s.raw("actions");
     String actionHeader = seedForm ? "[[observers.actions]]" : "[[observers.rules.actions]]";
@@ -789,13 +845,13 @@ public final class TomlConfigLoader {
       }
       if (name != null && trigger != null) {
         Settings settings = Settings.builder(s.location).put("subject", subject.get(), s.loc("subject")).build();
-        build(s, out, name, trigger, "publish", settings, condition.orElse(null), retry, synchronous, syncTimeout);
+        build(s, out, name, trigger, "publish", settings, condition.orElse(null), retry, synchronous, syncTimeout, order);
       }
     }
     for (int k = 0; actions != null && k < actions.size(); k++) {
       String label = actionHeader + " #" + (k + 1) + " of " + s.label;
       Section as = new Section(ctx, actions.getTable(k), label, actions.inputPositionOf(k));
-      readRuleAction(as, trigger, base, condition, retry, synchronous, syncTimeout, out);
+      readRuleAction(as, trigger, base, condition, retry, synchronous, syncTimeout, order, out);
     }
   }
 
@@ -809,7 +865,7 @@ public final class TomlConfigLoader {
   }
 
   private void readRuleAction(Section s, Trigger trigger, String base, Optional<String> ruleCondition,
-      RetryPolicy ruleRetry, boolean ruleSync, Duration ruleSyncTimeout, ObserversConfig.Builder out) {
+      RetryPolicy ruleRetry, boolean ruleSync, Duration ruleSyncTimeout, Order ruleOrder, ObserversConfig.Builder out) {
     Optional<String> type = s.text("type", "type = \"webhook\"");
     if (!s.has("type")) {
       s.problemAt(s.location, "type", "missing required key `type`", "add type = \"webhook\" (or slack, publish, sql)");
@@ -832,6 +888,7 @@ public final class TomlConfigLoader {
     boolean synchronous = s.bool("synchronous").orElse(ruleSync);
     Duration syncTimeout = s.integer("synchronous_timeout_ms", 1, Long.MAX_VALUE, "synchronous_timeout_ms = 5000")
         .map(Duration::ofMillis).orElse(ruleSyncTimeout);
+    Order order = readOrdering(s, ruleOrder);
     for (String k : s.passOn(ACTION_KEYS)) {
       Object v = s.settingsValue(k);
       if (v != null) {
@@ -852,7 +909,7 @@ public final class TomlConfigLoader {
     if (handlerName == null || trigger == null) {
       return;
     }
-    build(s, out, handlerName, trigger, type.get(), built, condition, retry, synchronous, syncTimeout);
+    build(s, out, handlerName, trigger, type.get(), built, condition, retry, synchronous, syncTimeout, order);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -875,6 +932,11 @@ public final class TomlConfigLoader {
     }
     Optional<String> condition = readCondition(s, "condition");
     RetryPolicy retry = readRetry(s, RetryPolicy.ofDefaults());
+    Order order = readOrdering(s, Order.NONE);
+    if (order.ordering == Ordering.KEY) {
+      s.problem("ordering", SUBSCRIPTION_ORDERING, SUBSCRIPTION_ORDERING_FIX);
+      order = Order.NONE;
+    }
     Settings.Builder settings = Settings.builder(s.location);
     readTarget(s, settings); // a subscription with action = "webhook" takes webhook_url / url_env like a handler
     for (String k : s.passOn(SUBSCRIBE_KEYS)) {
@@ -888,7 +950,8 @@ public final class TomlConfigLoader {
     }
     try {
       out.subscription(SubscriptionConfig.builder(subject.get(), handler.get()).durable(durable.orElse(null))
-          .condition(condition.orElse(null)).retry(retry).settings(settings.build()).location(s.location).build());
+          .condition(condition.orElse(null)).retry(retry).ordering(order.ordering).orderingKey(order.key)
+          .settings(settings.build()).location(s.location).build());
     } catch (IllegalArgumentException e) {
       s.problemAt(s.location, "", "invalid subscription: " + e.getMessage(), "check the keys of " + s.label);
     }

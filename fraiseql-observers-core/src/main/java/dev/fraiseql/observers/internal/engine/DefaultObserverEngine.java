@@ -98,7 +98,7 @@ public final class DefaultObserverEngine implements ObserverEngine {
         Condition condition = compile(hc.condition(), hc.location(), problems);
         if (action != null && condition != null) {
           HandlerRuntime h = new HandlerRuntime(handlers.size(), hc.name(), action, condition, hc.retry(),
-              hc.synchronous(), hc.synchronousTimeout(), Optional.empty());
+              hc.synchronous(), hc.synchronousTimeout(), Optional.empty(), keyOrder(rt, hc.ordering(), hc.orderingKey(), hc.location(), problems));
           handlers.add(h);
           triggers.add(hc.trigger());
           byName.put(h.name(), h);
@@ -113,9 +113,14 @@ public final class DefaultObserverEngine implements ObserverEngine {
         }
         Action action = res.subscriptionAction(sc, bus, problems);
         Condition condition = compile(sc.condition(), sc.location(), problems);
+        if (sc.ordering() == dev.fraiseql.observers.config.Ordering.KEY) {
+          problems.add(new ConfigProblem(sc.location(), "ordering",
+              dev.fraiseql.observers.internal.config.TomlConfigLoader.SUBSCRIPTION_ORDERING,
+              dev.fraiseql.observers.internal.config.TomlConfigLoader.SUBSCRIPTION_ORDERING_FIX));
+        }
         if (action != null && condition != null && subjectError == null) {
           subHandlers.put(sc.handler(), new HandlerRuntime(-1, sc.handler(), action, condition, sc.retry(), false,
-              Duration.ZERO, Optional.of(sc.subject())));
+              Duration.ZERO, Optional.of(sc.subject()), null));
           subs.add(sc);
         }
       }
@@ -282,6 +287,19 @@ public final class DefaultObserverEngine implements ObserverEngine {
     @Override
     public BusSubscription subscribe(SubscriptionSpec spec, dev.fraiseql.observers.spi.InboundHandler handler) {
       throw new IllegalStateException("a dry run subscribes to nothing");
+    }
+  }
+
+  /** The per-key order of a handler with {@code ordering = "key"} (null otherwise, or with a problem if its key path is bad). */
+  private static KeyOrder keyOrder(Runtime rt, dev.fraiseql.observers.config.Ordering ordering, Optional<String> keyPath,
+      ConfigLocation at, List<ConfigProblem> problems) {
+    try {
+      return rt.keyOrder(ordering, keyPath);
+    } catch (ConditionSyntaxException e) {
+      problems.add(new ConfigProblem(at, "ordering_key", "invalid ordering_key: " + e.getMessage()
+          + " (at character " + (e.position() + 1) + " of `ordering_key`)",
+          "name one field path, as in conditions: customer_id, new.customer_id, data.new.customer_id or context.tenant_id"));
+      return null;
     }
   }
 

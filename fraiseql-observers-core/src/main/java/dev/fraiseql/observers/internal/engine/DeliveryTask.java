@@ -3,10 +3,8 @@ package dev.fraiseql.observers.internal.engine;
 import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.internal.AttemptControl;
-import dev.fraiseql.observers.internal.Uuid7;
 import dev.fraiseql.observers.spi.ActionResult;
 import dev.fraiseql.observers.spi.AttemptRecord;
-import dev.fraiseql.observers.spi.DeadLetter;
 import dev.fraiseql.observers.spi.Delivery;
 import dev.fraiseql.observers.spi.IdempotencyStore;
 import java.lang.invoke.MethodHandles;
@@ -24,6 +22,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * One event × one handler, from the first attempt to delivered / duplicate / dead-lettered. Retries
  * wait on the scheduler, never on a sleeping thread. Exactly one of the end states wins (CAS).
+ *
+ * <p>This class is the attempt stage and the end states; the other stages of DESIGN.md's flow are
+ * their own classes: {@link Checkpoint} (effectively-once claims), {@link RetryScheduling} (the wait
+ * before the next attempt), {@link DeadLettering} (the letter, its log line, the store) and, for a
+ * handler with {@code ordering = "key"}, {@link KeyOrder} (a delivery starts when its key is free and
+ * frees it when it ends).
  *
  * <p>Kept lean because one is built per matched handler per event: the attempt that answers on its
  * worker thread settles there (no future, no second hop); the payload and the idempotency key are
@@ -93,12 +97,19 @@ final class DeliveryTask implements Runnable, AttemptControl {
   int stripe = -1;
   DeliveryTask prev;
   DeliveryTask next;
+  /** The ordering key ({@code ordering = "key"}), or null for an unordered handler. */
+  final Object orderKey;
+  /** {@link KeyOrder}'s out-parameters (plain: written and read by one thread inside one call). */
+  boolean keyTaken;
+  DeliveryTask successor;
 
   DeliveryTask(Runtime rt, HandlerRuntime handler, ObservedEvent event) {
     this.rt = rt;
     this.handler = handler;
     this.event = event;
     this.startNanos = rt.nanos();
+    KeyOrder order = handler.order();
+    this.orderKey = order == null ? null : order.keyOf(event);
   }
 
   /**
@@ -109,7 +120,14 @@ final class DeliveryTask implements Runnable, AttemptControl {
     if (rt.drainers == null) {
       rt.tasks.add(this, TaskSet.stripeOf(this));
     }
+    if (orderKey != null && !handler.order().acquire(this)) {
+      return; // another delivery of its key is in flight: it starts this one when it ends
+    }
     submit();
+  }
+
+  boolean isEnded() {
+    return ended != 0;
   }
 
   private void submit() {
@@ -138,8 +156,8 @@ final class DeliveryTask implements Runnable, AttemptControl {
       }
     }
     int n = ++attempt;
-    if (rt.effectivelyOnce && !handler.action().recordsIdempotencyItself()) {
-      rt.idempotency.claim(event.id().toString(), handler.name(), rt.claimTtl).whenCompleteAsync((claim, ex) -> {
+    if (Checkpoint.guards(rt, handler)) {
+      Checkpoint.claim(rt, event, handler).whenCompleteAsync((claim, ex) -> {
         if (ex != null) {
           long now = rt.nanos();
           rt.listeners.attemptStarted(event, handler.name(), n); // every attemptFinished has its attemptStarted
@@ -164,12 +182,7 @@ final class DeliveryTask implements Runnable, AttemptControl {
    */
   private void waitForOtherHolder(int n) {
     attempt = n - 1;
-    Duration delay = rt.busyDelay(handler, n);
-    try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-      rt.log().debug("[observer] {}: event {} is being delivered by another worker; checking again in {}ms{}",
-          handler.name(), event.id(), delay.toMillis(), Runtime.req(event));
-    }
-    pendingRetry = rt.scheduler.schedule(this::submit, delay.toMillis(), TimeUnit.MILLISECONDS);
+    pendingRetry = RetryScheduling.scheduleBusy(rt, event, handler, n, this::submit);
     if (ended != 0) {
       pendingRetry.cancel(false);
     }
@@ -345,12 +358,7 @@ final class DeliveryTask implements Runnable, AttemptControl {
     }
     if (r.isDelivered()) {
       if (claimed) {
-        rt.idempotency.complete(event.id().toString(), handler.name()).whenComplete((v, ex) -> {
-          if (ex != null) {
-            rt.log().warn("[observer] {}: delivered event {} but could not record its idempotency key ({}); "
-                + "a redelivery may run it again", handler.name(), event.id(), ex.toString());
-          }
-        });
+        Checkpoint.complete(rt, event, handler);
       }
       if (rt.log().isDebugEnabled()) {
         try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
@@ -362,31 +370,14 @@ final class DeliveryTask implements Runnable, AttemptControl {
       return;
     }
     if (claimed) {
-      rt.idempotency.release(event.id().toString(), handler.name());
+      Checkpoint.release(rt, event, handler);
     }
-    int max = handler.retry().maxAttempts();
     if (r instanceof ActionResult.Failed) {
       deadLetter("permanent failure: " + r.detail());
-    } else if (n >= max) {
+    } else if (n >= handler.retry().maxAttempts()) {
       deadLetter("budget spent after " + n + " attempt" + (n == 1 ? "" : "s") + ": " + r.detail());
     } else {
-      Duration delay = rt.retryDelay(handler, r, n);
-      try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-        // one WARN line per handler per second (with the count held back), the others at DEBUG: a
-        // receiver failing thousands of attempts must not write a WARN line for each
-        long heldBack = rt.retryLog(handler.name()).admit(System.nanoTime());
-        if (heldBack < 0) {
-          rt.log().debug("[observer] {}: attempt {}/{} failed in {}ms ({}); retrying in {}ms{}", handler.name(), n, max,
-              elapsedNanos / 1_000_000, r.detail(), delay.toMillis(), Runtime.req(event));
-        } else {
-          rt.log().warn("[observer] {}: attempt {}/{} failed in {}ms ({}); retrying in {}ms{}{}", handler.name(), n, max,
-              elapsedNanos / 1_000_000, r.detail(), delay.toMillis(), Runtime.req(event),
-              heldBack == 0 ? "" : "; " + heldBack + " more failed attempts of " + handler.name()
-                  + " since the last such line (lines per attempt at DEBUG)");
-        }
-      }
-      rt.listeners.retryScheduled(event, handler.name(), n + 1, delay);
-      pendingRetry = rt.scheduler.schedule(this::submit, delay.toMillis(), TimeUnit.MILLISECONDS);
+      pendingRetry = RetryScheduling.schedule(rt, event, handler, n, elapsedNanos, r, this::submit);
       if (ended != 0) {
         pendingRetry.cancel(false);
       }
@@ -450,22 +441,7 @@ final class DeliveryTask implements Runnable, AttemptControl {
     synchronized (this) {
       history = failures == null ? List.of() : List.copyOf(failures);
     }
-    DeadLetter letter = new DeadLetter(Uuid7.next().toString(), event, handler.name(), handler.subject(), reason,
-        history, rt.clock.instant());
-    try (Runtime.MdcScope ignored = Runtime.mdc(event, handler.name())) {
-      long heldBack = overload ? rt.overloadLog.admit(System.nanoTime()) : rt.deadLetterLog(handler.name()).admit(System.nanoTime());
-      if (heldBack < 0) {
-        rt.log().debug("[observer] {}: dead-lettered event {} ({}){}", handler.name(), event.id(), reason, Runtime.req(event));
-      } else {
-        rt.log().warn("[observer] {}: dead-lettered event {} ({}){}{}", handler.name(), event.id(), reason, Runtime.req(event),
-            heldBack == 0 ? "" : overload
-                ? "; " + heldBack + " more were dead-lettered for overload since the last such line "
-                    + "(each is in the dead-letter store; lines per event at DEBUG)"
-                : "; " + heldBack + " more of " + handler.name() + " were dead-lettered since the last such line "
-                    + "(each is in the dead-letter store; lines per event at DEBUG)");
-      }
-    }
-    rt.storeDeadLetter(letter);
+    DeadLettering.store(rt, event, handler, reason, history, overload);
     complete(new DeliveryOutcome(handler.name(), DeliveryOutcome.Status.DEAD_LETTERED, history.size(), reason,
         elapsedAt(rt.nanos())));
   }
@@ -494,8 +470,17 @@ final class DeliveryTask implements Runnable, AttemptControl {
     } finally {
       result = o;
       CompletableFuture<DeliveryOutcome> w = waiter;
-      if (w != null) {
-        w.complete(o);
+      try {
+        if (w != null) {
+          w.complete(o);
+        }
+      } finally {
+        if (orderKey != null) {
+          DeliveryTask next = handler.order().release(this);
+          if (next != null) {
+            next.submit(); // the key's next delivery, in dispatch order
+          }
+        }
       }
     }
   }

@@ -60,6 +60,8 @@ final class Runtime {
   volatile boolean aborting;
   /** The executor, falling back to the calling thread when it rejects (never loses a continuation). */
   final Executor safeExecutor;
+  /** The per-key orders of the handlers with {@code ordering = "key"}: close() dead-letters what waits there. */
+  private final java.util.List<KeyOrder> keyOrders = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   Runtime(Executor executor, ScheduledExecutorService scheduler, Clock clock, Listeners listeners,
       DeadLetterStore deadLetters, IdempotencyStore idempotency, CheckpointStrategy checkpoint, Duration claimTtl,
@@ -156,9 +158,19 @@ final class Runtime {
     return d.compareTo(claimTtl) > 0 ? claimTtl : d;
   }
 
+  /** A new per-key order for a handler with {@code ordering = "key"}; null for {@code "none"}. */
+  KeyOrder keyOrder(dev.fraiseql.observers.config.Ordering ordering, java.util.Optional<String> keyPath) {
+    if (ordering != dev.fraiseql.observers.config.Ordering.KEY) {
+      return null;
+    }
+    KeyOrder o = new KeyOrder(dev.fraiseql.observers.internal.condition.OrderingKey.compile(keyPath));
+    keyOrders.add(o);
+    return o;
+  }
+
   /**
-   * Every delivery that has not ended: those in {@link #tasks} and those still waiting in the
-   * engine's queue (taken out of it: only for close(), once it gives up waiting). Each once.
+   * Every delivery that has not ended: those in {@link #tasks}, those waiting for their ordering key
+   * and those still waiting in the engine's queue (taken out of it: only for close(), once it gives up waiting). Each once.
    */
   java.util.List<DeliveryTask> unfinishedTasks() {
     java.util.Set<DeliveryTask> out = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
@@ -169,6 +181,12 @@ final class Runtime {
           tasks.add(t, TaskSet.stripeOf(t)); // so that ending it counts it as no longer in flight
           out.add(t);
         }
+      }
+    }
+    for (KeyOrder o : keyOrders) {
+      for (DeliveryTask t : o.waiting()) {
+        tasks.add(t, TaskSet.stripeOf(t)); // a no-op if it joined at dispatch (host executor)
+        out.add(t);
       }
     }
     out.addAll(tasks.snapshot());
