@@ -145,7 +145,7 @@ class NatsClusterFailoverIT {
       double seconds = (System.nanoTime() - start) / 1e9;
 
       // the stream, read whole by an ordered pass: count by message id
-      Map<String, Integer> stored = readAll(raw, stream, subject);
+      Map<String, Integer> stored = retried(Duration.ofSeconds(90), () -> readAll(raw, stream, subject));
       int storedTotal = stored.values().stream().mapToInt(Integer::intValue).sum();
       long storedTwice = stored.values().stream().filter(c -> c > 1).count();
       Set<String> lost = ConcurrentHashMap.newKeySet();
@@ -237,27 +237,60 @@ class NatsClusterFailoverIT {
     }
   }
 
-  /** Every message of {@code subject} in the stream, counted by {@code Nats-Msg-Id} (its event id). */
-  private static Map<String, Integer> readAll(Connection raw, String stream, String subject) throws Exception {
-    Map<String, Integer> out = new ConcurrentHashMap<>();
-    long total = raw.jetStreamManagement().getStreamInfo(stream,
-        io.nats.client.api.StreamInfoOptions.filterSubjects(subject)).getStreamState().getSubjects().get(0).getCount();
-    JetStreamSubscription sub = raw.jetStream().subscribe(subject, PullSubscribeOptions.builder()
-        .stream(stream).configuration(ConsumerConfiguration.builder().ackPolicy(AckPolicy.None)
-            .deliverPolicy(DeliverPolicy.All).inactiveThreshold(Duration.ofMinutes(1)).build()).build());
-    long seen = 0;
-    while (seen < total) {
-      List<Message> batch = sub.fetch(1000, Duration.ofSeconds(5));
-      if (batch.isEmpty()) {
-        break;
-      }
-      for (Message msg : batch) {
-        String msgId = msg.getHeaders().getFirst("Nats-Msg-Id");
-        out.merge(msgId.substring(0, msgId.indexOf(':')), 1, Integer::sum);
-        seen++;
+  /**
+   * Runs {@code read} until it returns, for up to {@code limit}: right after a node comes back, the
+   * JetStream API of the cluster can answer a request with a timeout while its meta leader settles.
+   */
+  private static <T> T retried(Duration limit, java.util.concurrent.Callable<T> read) throws Exception {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (true) {
+      try {
+        return read.call();
+      } catch (IOException | io.nats.client.JetStreamApiException | IllegalStateException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        System.out.println("NatsClusterFailoverIT: reading the stream failed (" + e + "); trying again");
+        Thread.sleep(1000);
       }
     }
-    sub.unsubscribe();
+  }
+
+  /** Every message of {@code subject} in the stream, counted by {@code Nats-Msg-Id} (its event id). */
+  private static Map<String, Integer> readAll(Connection raw, String stream, String subject) throws Exception {
+    io.nats.client.JetStreamOptions patient = io.nats.client.JetStreamOptions.builder()
+        .requestTimeout(Duration.ofSeconds(10)).build();
+    Map<String, Integer> out = new java.util.HashMap<>();
+    long total = raw.jetStreamManagement(patient).getStreamInfo(stream,
+        io.nats.client.api.StreamInfoOptions.filterSubjects(subject)).getStreamState().getSubjects().get(0).getCount();
+    JetStreamSubscription sub = raw.jetStream(patient).subscribe(subject, PullSubscribeOptions.builder()
+        .stream(stream).configuration(ConsumerConfiguration.builder().ackPolicy(AckPolicy.None)
+            .deliverPolicy(DeliverPolicy.All).inactiveThreshold(Duration.ofMinutes(1)).build()).build());
+    try {
+      long seen = 0;
+      int emptyFetches = 0;
+      while (seen < total) {
+        List<Message> batch = sub.fetch(1000, Duration.ofSeconds(5));
+        if (batch.isEmpty()) {
+          if (++emptyFetches >= 6) {
+            throw new IllegalStateException("the stream stopped delivering after " + seen + " of " + total + " messages");
+          }
+          continue;
+        }
+        emptyFetches = 0;
+        for (Message msg : batch) {
+          String msgId = msg.getHeaders().getFirst("Nats-Msg-Id");
+          out.merge(msgId.substring(0, msgId.indexOf(':')), 1, Integer::sum);
+          seen++;
+        }
+      }
+    } finally {
+      try {
+        sub.unsubscribe();
+      } catch (RuntimeException ignored) {
+        // the consumer goes away after its inactive threshold anyway
+      }
+    }
     return out;
   }
 }
