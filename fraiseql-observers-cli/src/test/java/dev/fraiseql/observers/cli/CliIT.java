@@ -105,6 +105,10 @@ class CliIT {
   static List<String> javaHandlerArgs(Path toml) throws IOException {
     String text = Files.readString(toml);
     List<String> args = new ArrayList<>();
+    // the graphql-ws module's handler is a Java handler the application registers (GraphQLWs.handler())
+    if (text.contains("[graphql_ws]")) {
+      args.add("--java-handler=graphql-ws");
+    }
     if (text.contains("database_url")) {
       return args;
     }
