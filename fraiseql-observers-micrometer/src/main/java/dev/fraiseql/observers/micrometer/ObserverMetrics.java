@@ -48,6 +48,10 @@ import org.slf4j.LoggerFactory;
  *       {@value #RUNNING} (gauges);</li>
  *   <li>{@value #DEAD_LETTERS_STORED} (gauge: the dead-letter store's count, read at each scrape);</li>
  *   <li>{@value #OVERLOADS} (counter; tag {@code policy});</li>
+ *   <li>a saturated endpoint: {@value #ENDPOINT_WAITING} (gauge: attempts waiting locally for a free
+ *       slot at the handler's endpoint, a publish window or a pooled connection; such a wait is not an
+ *       attempt), {@value #QUEUE_WAIT} (timer: how long they waited) and {@value #QUEUE_ABANDONED}
+ *       (counter: waits that ended unsent); tags {@code handler}, {@code action};</li>
  *   <li>with {@link #bindOutbox}: {@value #OUTBOX_PENDING} and {@value #OUTBOX_OLDEST_AGE} (seconds); with
  *       {@link #bindRelay}: {@value #OUTBOX_DISPATCHED} and {@value #OUTBOX_RELAY_IN_FLIGHT}.</li>
  * </ul>
@@ -68,6 +72,12 @@ public final class ObserverMetrics implements ObserverListener {
   public static final String OUTBOX_OLDEST_AGE = "fraiseql.observer.outbox.oldest.age";
   public static final String OUTBOX_DISPATCHED = "fraiseql.observer.outbox.dispatched";
   public static final String OUTBOX_RELAY_IN_FLIGHT = "fraiseql.observer.outbox.relay.in.flight";
+  /** Gauge: attempts waiting locally for their endpoint (a free slot, a publish window, a pooled connection). */
+  public static final String ENDPOINT_WAITING = "fraiseql.observer.endpoint.waiting";
+  /** Counter: local waits that ended without the request being sent. */
+  public static final String QUEUE_ABANDONED = "fraiseql.observer.queue.abandoned";
+  /** Timer: how long attempts waited locally. */
+  public static final String QUEUE_WAIT = "fraiseql.observer.queue.wait";
   /** The {@code action} tag of a {@code [[observers.subscribe]]} handler. */
   public static final String SUBSCRIPTION_ACTION = "subscription";
   /** The {@code action} tag before {@link #bindTo} told which action a handler runs. */
@@ -251,8 +261,8 @@ public final class ObserverMetrics implements ObserverListener {
       }
     }
     String h = handler;
-    return meters.computeIfAbsent(h, k -> new HandlerMeters(registry, DELIVERIES, ATTEMPTS,
-        commonTags.and("handler", k, "action", actions.getOrDefault(k, UNKNOWN_ACTION)), percentiles, histogram));
+    return meters.computeIfAbsent(h, k -> new HandlerMeters(registry, DELIVERIES, ATTEMPTS, ENDPOINT_WAITING,
+        QUEUE_ABANDONED, QUEUE_WAIT, commonTags.and("handler", k, "action", actions.getOrDefault(k, UNKNOWN_ACTION)), percentiles, histogram));
   }
 
   @Override
@@ -282,6 +292,16 @@ public final class ObserverMetrics implements ObserverListener {
       r = result instanceof ActionResult.Failed ? HandlerMeters.RESULT_FAILED : HandlerMeters.RESULT_RETRY;
     }
     m.attempt(r, elapsed.toNanos());
+  }
+
+  @Override
+  public void attemptQueued(ObservedEvent event, String handler, int attempt) {
+    meters(handler).waiting.incrementAndGet();
+  }
+
+  @Override
+  public void attemptDequeued(ObservedEvent event, String handler, int attempt, Duration waited, boolean abandoned) {
+    meters(handler).waited(waited.toNanos(), abandoned);
   }
 
   @Override

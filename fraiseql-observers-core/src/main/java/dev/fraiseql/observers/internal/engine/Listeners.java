@@ -90,6 +90,20 @@ final class Listeners implements ObserverListener {
   }
 
   @Override
+  public void attemptQueued(ObservedEvent event, String handler, int attempt) {
+    if (!all.isEmpty()) {
+      each(l -> l.attemptQueued(event, handler, attempt));
+    }
+  }
+
+  @Override
+  public void attemptDequeued(ObservedEvent event, String handler, int attempt, Duration waited, boolean abandoned) {
+    if (!all.isEmpty()) {
+      each(l -> l.attemptDequeued(event, handler, attempt, waited, abandoned));
+    }
+  }
+
+  @Override
   public void retryScheduled(ObservedEvent event, String handler, int nextAttempt, Duration delay) {
     if (!all.isEmpty()) {
       each(l -> l.retryScheduled(event, handler, nextAttempt, delay));
