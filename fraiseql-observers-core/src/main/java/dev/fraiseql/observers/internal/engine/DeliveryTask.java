@@ -335,6 +335,20 @@ final class DeliveryTask implements Runnable, AttemptControl {
   }
 
   @Override
+  public String traceparent(int n) {
+    dev.fraiseql.observers.spi.AttemptTrace t = rt.listeners.trace;
+    if (t == null) {
+      return null;
+    }
+    try {
+      return t.traceparent(event, handler.name(), n);
+    } catch (RuntimeException e) {
+      rt.log().debug("[observer] {}: the attempt trace threw: {}", handler.name(), e.toString());
+      return null;
+    }
+  }
+
+  @Override
   public void onAbandoned(int n, Runnable hook) {
     hookAttempt = n;
     abandonHook = hook;
