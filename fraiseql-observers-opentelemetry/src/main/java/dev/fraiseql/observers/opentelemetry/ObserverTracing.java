@@ -151,19 +151,20 @@ public final class ObserverTracing implements ObserverListener, AttemptTrace {
         .setAttribute(TABLE, event.table())
         .startSpan();
     try {
-      if (!producer.getSpanContext().isValid()) {
+      SpanContext sc = producer.getSpanContext();
+      if (!sc.isValid()) {
         return event; // a no-op tracer (no SDK)
       }
-      Map<String, String> headers = new LinkedHashMap<>(2);
-      W3C.inject(context.with(producer), headers, Map::put);
-      String tp = headers.get(MutationContext.TRACEPARENT);
-      if (tp == null) {
-        return event;
-      }
-      MutationContext.Builder c = event.context().toBuilder().attribute(MutationContext.TRACEPARENT, tp);
-      String ts = headers.get(MutationContext.TRACESTATE);
-      if (ts != null && !ts.isEmpty()) {
-        c.attribute(MutationContext.TRACESTATE, ts);
+      // the W3C layout written directly (what the propagator writes, without its map and lookups)
+      MutationContext.Builder c = event.context().toBuilder().attribute(MutationContext.TRACEPARENT,
+          "00-" + sc.getTraceId() + "-" + sc.getSpanId() + "-" + sc.getTraceFlags().asHex());
+      if (!sc.getTraceState().isEmpty()) {
+        Map<String, String> headers = new LinkedHashMap<>(2);
+        W3C.inject(context.with(producer), headers, Map::put);
+        String ts = headers.get(MutationContext.TRACESTATE);
+        if (ts != null && !ts.isEmpty()) {
+          c.attribute(MutationContext.TRACESTATE, ts);
+        }
       }
       return event.toBuilder().context(c.build()).build();
     } finally {

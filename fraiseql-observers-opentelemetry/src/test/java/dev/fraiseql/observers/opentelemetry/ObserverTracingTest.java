@@ -110,6 +110,22 @@ class ObserverTracingTest {
   }
 
   @Test
+  void theParentsTraceStateTravelsWithTheProducerSpan() {
+    SpanContext remote = SpanContext.createFromRemoteParent("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
+        io.opentelemetry.api.trace.TraceFlags.getSampled(),
+        io.opentelemetry.api.trace.TraceState.builder().put("rojo", "00f067aa0ba902b7").build());
+    ObservedEvent stamped;
+    try (Scope ignored = io.opentelemetry.context.Context.root().with(Span.wrap(remote)).makeCurrent()) {
+      stamped = tracing.withCurrentContext(user());
+    }
+    SpanData producer = only("send user.created");
+    assertThat(producer.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
+    assertThat(stamped.context().traceparent())
+        .contains("00-4bf92f3577b34da6a3ce929d0e0e4736-" + producer.getSpanId() + "-01");
+    assertThat(stamped.context().tracestate()).contains("rojo=00f067aa0ba902b7");
+  }
+
+  @Test
   void withoutAnSdkTheEventIsUnchanged() {
     ObserverTracing noop = ObserverTracing.create(io.opentelemetry.api.OpenTelemetry.noop());
     ObservedEvent e = user();
