@@ -73,6 +73,17 @@ public interface ObserverEngine extends AutoCloseable {
   int inFlight();
 
   /**
+   * How far the {@code [[observers.subscribe]]} of {@code handler} is behind: messages on its subject
+   * not yet delivered to it plus those delivered and not yet acknowledged
+   * ({@link dev.fraiseql.observers.spi.BusSubscription#lag()}). Known for the PostgreSQL bus, Redis
+   * Streams and NATS JetStream; empty for another bus, for a handler that is no subscription's, or when
+   * the bus cannot be asked now. May cost one round trip to the bus: poll it, do not call it per event.
+   */
+  default java.util.OptionalLong subscriptionLag(String handler) {
+    return java.util.OptionalLong.empty();
+  }
+
+  /**
    * Stops intake, waits up to {@code timeout} for in-flight deliveries, dead-letters what is still
    * pending (reason {@code shutdown}) and reports it, then closes subscriptions, actions and backends.
    */

@@ -18,6 +18,23 @@ public interface ObserverListener {
   /** An attempt is about to start. */
   default void attemptStarted(ObservedEvent event, String handler, int attempt) {}
 
+  /**
+   * Attempt {@code attempt} waits locally from now, before its I/O: for a free slot at its endpoint
+   * ({@code max_concurrency} of a webhook or Slack handler), a publish window, a pooled connection. The
+   * wait is not part of the attempt (it spends no budget and {@code timeout_ms} does not run). Exactly
+   * one {@link #attemptDequeued} follows. Only actions that wait locally report it, and only when they
+   * do wait (a request that finds a free slot at once is never queued).
+   */
+  default void attemptQueued(ObservedEvent event, String handler, int attempt) {}
+
+  /**
+   * Attempt {@code attempt}, reported by {@link #attemptQueued}, stopped waiting after {@code waited}:
+   * its I/O began ({@code abandoned} false), or it left the queue unsent ({@code abandoned} true: it
+   * waited longer than the action's bound, such as {@code queue_timeout_ms}, or the engine gave up on
+   * it). Called before the attempt's own {@link #attemptFinished}.
+   */
+  default void attemptDequeued(ObservedEvent event, String handler, int attempt, Duration waited, boolean abandoned) {}
+
   /** An attempt ended. */
   default void attemptFinished(ObservedEvent event, String handler, int attempt, ActionResult result,
       Duration elapsed) {}

@@ -37,12 +37,16 @@ class AttemptControlTest {
   }
 
   private ObserverEngine engine(int maxAttempts, Duration timeout) {
+    return engine(maxAttempts, timeout, new ObserverListener() { });
+  }
+
+  private ObserverEngine engine(int maxAttempts, Duration timeout, ObserverListener listener) {
     RetryPolicy retry = RetryPolicy.custom().maxAttempts(maxAttempts).backoff(BackoffStrategy.FIXED)
         .initialDelay(Duration.ofSeconds(1)).jitter(0).attemptTimeout(timeout).build();
     ObserverEngine e = ObserverEngine.builder()
         .config(ObserversConfig.builder().handler(HandlerConfig.builder("h").event("user.created").action("scripted")
             .retry(retry).build()).build())
-        .action(scripted).scheduler(time).executor(Runnable::run).clock(time.clock()).build();
+        .action(scripted).listener(listener).scheduler(time).executor(Runnable::run).clock(time.clock()).build();
     engines.add(e);
     return e;
   }
@@ -161,5 +165,53 @@ class AttemptControlTest {
     // 4,000 failed attempts: one line per (real) second at most, not one per attempt
     assertThat(lines).as("WARN lines in %ds", seconds).isBetween(1L, seconds + 2);
     assertThat(err).contains("h: attempt 1/3 failed in 0ms (HTTP 503); retrying in 1000ms");
+  }
+
+  @Test
+  void listenersSeeEachLocalWaitStartAndEndOnceWithItsDurationAndWhetherItWasAbandoned() {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    ObserverListener l = new ObserverListener() {
+      @Override
+      public void attemptQueued(ObservedEvent event, String handler, int attempt) {
+        seen.add("queued " + handler + " #" + attempt);
+      }
+
+      @Override
+      public void attemptDequeued(ObservedEvent event, String handler, int attempt, Duration waited, boolean abandoned) {
+        seen.add((abandoned ? "abandoned" : "started") + " #" + attempt + " after " + waited.toMillis() + "ms");
+      }
+
+      @Override
+      public void attemptFinished(ObservedEvent event, String handler, int attempt, ActionResult result, Duration elapsed) {
+        seen.add("finished #" + attempt + " " + result.detail());
+      }
+    };
+    List<Delivery> attempts = new CopyOnWriteArrayList<>();
+    List<CompletableFuture<ActionResult>> stages = new CopyOnWriteArrayList<>();
+    scripted.behave("h", d -> {
+      attempts.add(d);
+      CompletableFuture<ActionResult> f = new CompletableFuture<>();
+      stages.add(f);
+      if (d.attempt() < 3) {
+        assertThat(d.markQueued()).isTrue();
+      }
+      return f;
+    });
+    Dispatch dispatch = engine(3, Duration.ofSeconds(2), l).onCommit(userCreated());
+    assertThat(seen).containsExactly("queued h #1");
+    time.advance(Duration.ofSeconds(30));
+    // attempt 1 leaves the action's queue unsent (its queue bound): abandoned, then finished
+    stages.get(0).complete(ActionResult.retry("no free slot"));
+    assertThat(seen).containsExactly("queued h #1", "abandoned #1 after 30000ms", "finished #1 no free slot");
+    time.advance(Duration.ofSeconds(1));
+    time.advance(Duration.ofMillis(500));
+    assertThat(attempts.get(1).markStarted()).isTrue();
+    assertThat(attempts.get(1).markStarted()).as("started once: no second report").isTrue();
+    stages.get(1).complete(ActionResult.retry("HTTP 503"));
+    time.advance(Duration.ofSeconds(1));
+    stages.get(2).complete(ActionResult.delivered("status=200")); // attempt 3 never waited: no queue report
+    assertThat(dispatch.completion().toCompletableFuture().join().get(0).status()).isEqualTo(DeliveryOutcome.Status.DELIVERED);
+    assertThat(seen).containsExactly("queued h #1", "abandoned #1 after 30000ms", "finished #1 no free slot",
+        "queued h #2", "started #2 after 500ms", "finished #2 HTTP 503", "finished #3 status=200");
   }
 }

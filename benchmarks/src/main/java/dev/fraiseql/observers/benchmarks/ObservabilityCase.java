@@ -1,6 +1,5 @@
 package dev.fraiseql.observers.benchmarks;
 
-import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.ObserverListener;
@@ -27,8 +26,9 @@ import java.util.concurrent.atomic.LongAdder;
  * observability: the core case (onCommit → router → condition → a no-op Java handler, 10 rules) with
  * the Micrometer binder attached (a Prometheus registry, percentile histograms on: the default) against
  * the same engine without it, in the same run; then with OpenTelemetry tracing on (the SDK, always
- * sampled, a batch span processor and an exporter that counts and discards; every event carries a
- * producer's traceparent, so every attempt span has a remote parent) against the same engine without.
+ * sampled, a batch span processor and an exporter that counts and discards; the engine wrapped by
+ * {@code ObserverTracing.wrap}, so each event gets a producer span at {@code onCommit}, a new trace as
+ * no span is current, and each attempt a span under it) against the same engine without.
  * Both sides run the same handler the same number of times; only the listener differs.
  */
 final class ObservabilityCase implements BenchCase {
@@ -58,15 +58,10 @@ final class ObservabilityCase implements BenchCase {
         .addSpanProcessor(BatchSpanProcessor.builder(exported).build()).build();
     try {
       ObserverTracing tracing = ObserverTracing.create(OpenTelemetrySdk.builder().setTracerProvider(provider).build());
-      ObservedEvent[] traced = new ObservedEvent[ring.length];
-      for (int i = 0; i < ring.length; i++) {
-        String tp = String.format("00-%032x-%016x-01", 0x4bf92f3577b34da6L + i, 0x00f067aa0ba902b7L + i);
-        traced[i] = ring[i].toBuilder().context(ring[i].context().toBuilder()
-            .attribute(MutationContext.TRACEPARENT, tp).build()).build();
-      }
       Map<String, Object> notes = new LinkedHashMap<>();
       notes.put("sdk", "always_on sampler, batch processor, discarding exporter");
-      Row r = compare(o, "core + opentelemetry tracing (10 rules)", traced, tracing, 0.5, notes);
+      notes.put("spans", "a producer span per onCommit (tracing.wrap) and a span per attempt");
+      Row r = compare(o, "core + opentelemetry tracing (10 rules)", ring, tracing, 0.5, notes);
       provider.forceFlush().join(10, java.util.concurrent.TimeUnit.SECONDS);
       r.notes().put("spans_exported", exported.count.sum());
       r.notes().put("spans_dropped_by_the_batch_queue", "the rest (queue 2048: the SDK drops at its bound)");
@@ -90,7 +85,9 @@ final class ObservabilityCase implements BenchCase {
       if (listener instanceof ObserverMetrics) {
         ((ObserverMetrics) listener).bindTo(with);
       }
-      Bench.Side ours = count -> run(with, ring, mask, count, oursHandled);
+      // with tracing, onCommit goes through the wrapper that makes the producer span and stamps the event
+      ObserverEngine front = listener instanceof ObserverTracing ? ((ObserverTracing) listener).wrap(with) : with;
+      Bench.Side ours = count -> run(front, ring, mask, count, oursHandled);
       Bench.Side raw = count -> run(without, ring, mask, count, rawHandled);
       Bench.Comparison c = Bench.compare(o, n, ours, raw);
       Map<String, Object> notes = new LinkedHashMap<>(extra);

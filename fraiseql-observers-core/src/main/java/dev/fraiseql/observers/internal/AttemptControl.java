@@ -23,6 +23,11 @@ public interface AttemptControl {
   /** Runs {@code hook} once if the engine gives up on attempt {@code attempt}; at once if it is already over. */
   void onAbandoned(int attempt, Runnable hook);
 
+  /** The W3C traceparent of attempt {@code attempt}'s span, from the engine's {@code AttemptTrace}; null when none. */
+  default String traceparent(int attempt) {
+    return null;
+  }
+
   /** Creates the {@link Delivery} of one attempt bound to a control (the engine's only way to build one). */
   static Delivery delivery(ObservedEvent event, String handler, int attempt, AttemptControl control) {
     return Factory.create(event, handler, attempt, control);

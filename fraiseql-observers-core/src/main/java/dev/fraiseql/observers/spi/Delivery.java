@@ -153,6 +153,57 @@ public final class Delivery {
     }
   }
 
+  /**
+   * The W3C {@code traceparent} this attempt carries to its receiver: its own span's, when the engine
+   * has an {@link AttemptTrace} (OpenTelemetry tracing on), else the event's
+   * ({@link dev.fraiseql.observers.MutationContext#traceparent()}); empty when neither. Always
+   * well-formed. The webhook action sends it as the {@code traceparent} header and the publish action
+   * puts it into the published event's context, so that the receiver's span is the attempt's child.
+   */
+  public java.util.Optional<String> traceparent() {
+    if (control != null) {
+      String tp = control.traceparent(attempt);
+      if (tp != null && isTraceparent(tp)) {
+        return java.util.Optional.of(tp);
+      }
+    }
+    return event.context().attributes().isEmpty() ? java.util.Optional.empty() : event.context().traceparent();
+  }
+
+  /** {@code 00-<32 lower hex>-<16 lower hex>-<2 lower hex>}, ids not all zero. */
+  private static boolean isTraceparent(String v) {
+    if (v.length() != 55 || !v.startsWith("00-") || v.charAt(35) != '-' || v.charAt(52) != '-') {
+      return false;
+    }
+    boolean traceZero = true;
+    boolean spanZero = true;
+    for (int i = 3; i < 55; i++) {
+      if (i == 35 || i == 52) {
+        continue;
+      }
+      char c = v.charAt(i);
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return false;
+      }
+      if (c != '0') {
+        if (i < 35) {
+          traceZero = false;
+        } else if (i < 52) {
+          spanZero = false;
+        }
+      }
+    }
+    return !traceZero && !spanZero;
+  }
+
+  /**
+   * The W3C {@code tracestate} that goes with {@link #traceparent()}: the event's (a span keeps its
+   * parent's trace state).
+   */
+  public java.util.Optional<String> tracestate() {
+    return event.context().attributes().isEmpty() ? java.util.Optional.empty() : event.context().tracestate();
+  }
+
   @Override
   public boolean equals(Object o) {
     if (!(o instanceof Delivery)) {

@@ -47,7 +47,14 @@ import org.slf4j.LoggerFactory;
  *   <li>{@value #IN_FLIGHT}, {@value #QUEUED} (waiting for a worker or a retry timer) and
  *       {@value #RUNNING} (gauges);</li>
  *   <li>{@value #DEAD_LETTERS_STORED} (gauge: the dead-letter store's count, read at each scrape);</li>
+ *   <li>{@value #SUBSCRIPTION_LAG} (gauge per {@code [[observers.subscribe]]}, tags {@code handler} and
+ *       {@code subject}: {@link ObserverEngine#subscriptionLag}, read at most once per second; NaN when
+ *       the bus cannot tell);</li>
  *   <li>{@value #OVERLOADS} (counter; tag {@code policy});</li>
+ *   <li>a saturated endpoint: {@value #ENDPOINT_WAITING} (gauge: attempts waiting locally for a free
+ *       slot at the handler's endpoint, a publish window or a pooled connection; such a wait is not an
+ *       attempt), {@value #QUEUE_WAIT} (timer: how long they waited) and {@value #QUEUE_ABANDONED}
+ *       (counter: waits that ended unsent); tags {@code handler}, {@code action};</li>
  *   <li>with {@link #bindOutbox}: {@value #OUTBOX_PENDING} and {@value #OUTBOX_OLDEST_AGE} (seconds); with
  *       {@link #bindRelay}: {@value #OUTBOX_DISPATCHED} and {@value #OUTBOX_RELAY_IN_FLIGHT}.</li>
  * </ul>
@@ -68,6 +75,19 @@ public final class ObserverMetrics implements ObserverListener {
   public static final String OUTBOX_OLDEST_AGE = "fraiseql.observer.outbox.oldest.age";
   public static final String OUTBOX_DISPATCHED = "fraiseql.observer.outbox.dispatched";
   public static final String OUTBOX_RELAY_IN_FLIGHT = "fraiseql.observer.outbox.relay.in.flight";
+  /**
+   * Gauge: messages a {@code [[observers.subscribe]]} has not finished (not yet delivered to it, or not
+   * yet acknowledged), where the bus can tell.
+   */
+  public static final String SUBSCRIPTION_LAG = "fraiseql.observer.subscription.lag";
+  /** How long a subscription-lag reading is reused (one request to the bus per subscription per this, at most). */
+  public static final Duration SUBSCRIPTION_LAG_INTERVAL = Duration.ofSeconds(1);
+  /** Gauge: attempts waiting locally for their endpoint (a free slot, a publish window, a pooled connection). */
+  public static final String ENDPOINT_WAITING = "fraiseql.observer.endpoint.waiting";
+  /** Counter: local waits that ended without the request being sent. */
+  public static final String QUEUE_ABANDONED = "fraiseql.observer.queue.abandoned";
+  /** Timer: how long attempts waited locally. */
+  public static final String QUEUE_WAIT = "fraiseql.observer.queue.wait";
   /** The {@code action} tag of a {@code [[observers.subscribe]]} handler. */
   public static final String SUBSCRIPTION_ACTION = "subscription";
   /** The {@code action} tag before {@link #bindTo} told which action a handler runs. */
@@ -142,6 +162,21 @@ public final class ObserverMetrics implements ObserverListener {
         return Double.NaN;
       }
     }).tags(commonTags).description("Dead letters in the dead-letter store").register(registry);
+    for (SubscriptionConfig sc : engine.config().subscriptions()) {
+      String handler = sc.handler();
+      BacklogReader lag = new BacklogReader("subscription " + handler, () -> {
+        java.util.OptionalLong l = engine.subscriptionLag(handler);
+        if (l.isEmpty()) {
+          throw new IllegalStateException("the bus does not tell (or cannot be asked now)");
+        }
+        return new Backlog(l.getAsLong(), Duration.ZERO);
+      }, SUBSCRIPTION_LAG_INTERVAL.toNanos(), false);
+      Gauge.builder(SUBSCRIPTION_LAG, lag, r -> r.get().map(b -> (double) b.pending()).orElse(Double.NaN))
+          .tags(commonTags.and("handler", handler, "subject", sc.subject()))
+          .description("Messages on the subject the subscription has not finished: not yet delivered to it, "
+              + "or delivered and not yet acknowledged (NaN when the bus cannot tell)")
+          .register(registry);
+    }
     return this;
   }
 
@@ -170,7 +205,7 @@ public final class ObserverMetrics implements ObserverListener {
   public ObserverMetrics bindOutbox(String table, Duration minInterval, BacklogSource source) {
     Objects.requireNonNull(table, "table");
     Objects.requireNonNull(source, "source");
-    BacklogReader reader = new BacklogReader(table, source, minInterval.toNanos());
+    BacklogReader reader = new BacklogReader("outbox " + table, source, minInterval.toNanos(), true);
     Tags t = commonTags.and("table", table);
     Gauge.builder(OUTBOX_PENDING, reader, r -> r.get().map(b -> (double) b.pending()).orElse(Double.NaN)).tags(t)
         .description("Outbox rows recorded and not yet dispatched").register(registry);
@@ -201,17 +236,20 @@ public final class ObserverMetrics implements ObserverListener {
   }
 
   private static final class BacklogReader {
-    private final String table;
+    private final String what;
     private final BacklogSource source;
     private final long minIntervalNanos;
+    private final boolean warn;
     private long readAt;
     private java.util.Optional<Backlog> last = java.util.Optional.empty();
     private boolean failing;
 
-    BacklogReader(String table, BacklogSource source, long minIntervalNanos) {
-      this.table = table;
+    /** @param warn whether a failing read is logged at WARN (else DEBUG: a bus that cannot tell is no failure) */
+    BacklogReader(String what, BacklogSource source, long minIntervalNanos, boolean warn) {
+      this.what = what;
       this.source = source;
       this.minIntervalNanos = minIntervalNanos;
+      this.warn = warn;
     }
 
     synchronized java.util.Optional<Backlog> get() {
@@ -222,14 +260,16 @@ public final class ObserverMetrics implements ObserverListener {
       readAt = now == 0 ? 1 : now;
       try {
         last = java.util.Optional.of(source.read());
-        if (failing) {
-          LOG.info("[observer] metrics: outbox {} backlog readable again", table);
+        if (failing && warn) {
+          LOG.info("[observer] metrics: {} backlog readable again", what);
         }
         failing = false;
       } catch (Exception e) {
-        if (!failing) {
-          LOG.warn("[observer] metrics: could not read the backlog of outbox {} ({}); its gauges read NaN until it can",
-              table, e.toString());
+        if (!failing && warn) {
+          LOG.warn("[observer] metrics: could not read the backlog of {} ({}); its gauges read NaN until it can",
+              what, e.toString());
+        } else if (!failing) {
+          LOG.debug("[observer] metrics: no backlog for {} ({}); its gauge reads NaN", what, e.toString());
         }
         failing = true;
         last = java.util.Optional.empty();
@@ -251,8 +291,8 @@ public final class ObserverMetrics implements ObserverListener {
       }
     }
     String h = handler;
-    return meters.computeIfAbsent(h, k -> new HandlerMeters(registry, DELIVERIES, ATTEMPTS,
-        commonTags.and("handler", k, "action", actions.getOrDefault(k, UNKNOWN_ACTION)), percentiles, histogram));
+    return meters.computeIfAbsent(h, k -> new HandlerMeters(registry, DELIVERIES, ATTEMPTS, ENDPOINT_WAITING,
+        QUEUE_ABANDONED, QUEUE_WAIT, commonTags.and("handler", k, "action", actions.getOrDefault(k, UNKNOWN_ACTION)), percentiles, histogram));
   }
 
   @Override
@@ -282,6 +322,16 @@ public final class ObserverMetrics implements ObserverListener {
       r = result instanceof ActionResult.Failed ? HandlerMeters.RESULT_FAILED : HandlerMeters.RESULT_RETRY;
     }
     m.attempt(r, elapsed.toNanos());
+  }
+
+  @Override
+  public void attemptQueued(ObservedEvent event, String handler, int attempt) {
+    meters(handler).waiting.incrementAndGet();
+  }
+
+  @Override
+  public void attemptDequeued(ObservedEvent event, String handler, int attempt, Duration waited, boolean abandoned) {
+    meters(handler).waited(waited.toNanos(), abandoned);
   }
 
   @Override

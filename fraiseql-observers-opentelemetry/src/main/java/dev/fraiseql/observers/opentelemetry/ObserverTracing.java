@@ -7,6 +7,7 @@ import dev.fraiseql.observers.ObserverHandler;
 import dev.fraiseql.observers.ObserverListener;
 import dev.fraiseql.observers.opentelemetry.internal.TracedEngine;
 import dev.fraiseql.observers.spi.ActionResult;
+import dev.fraiseql.observers.spi.AttemptTrace;
 import dev.fraiseql.observers.spi.DeadLetter;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
@@ -59,14 +60,14 @@ import java.util.regex.Pattern;
  *       attempt's span, so the handler's own spans (JDBC, HTTP clients instrumented by OpenTelemetry)
  *       join the trace.</li>
  * </ul>
- * The webhook sends the event's {@code traceparent} (the producer's span), so the receiver's span is a
- * sibling of the attempt span in the same trace, not its child: the webhook module does not depend on
- * OpenTelemetry.
+ * As an {@link AttemptTrace}, it gives each attempt's {@code traceparent} (its span's) to the actions:
+ * the webhook sends it and the publish action puts it into the published event, so the receiver's span
+ * (the webhook receiver's, a subscription handler's) is a child of the attempt span.
  *
  * <p>Thread-safe. Listener calls cost a span start and end each; spans of attempts still running are
  * held in a map bounded by {@value #MAX_OPEN_SPANS} (beyond it, attempts are not traced).
  */
-public final class ObserverTracing implements ObserverListener {
+public final class ObserverTracing implements ObserverListener, AttemptTrace {
   /** The instrumentation scope name. */
   public static final String INSTRUMENTATION_NAME = "dev.fraiseql.observers";
   /** Attempts traced at once at most (the engine's own bound, {@code max_in_flight}, is usually lower). */
@@ -123,32 +124,52 @@ public final class ObserverTracing implements ObserverListener {
   }
 
   /**
-   * {@code event} with the current context's {@code traceparent} / {@code tracestate} in its context
-   * attributes (same id, same everything else); {@code event} itself when there is no current span or
-   * it already carries a {@code traceparent}.
+   * {@code event} stamped for tracing: a {@link SpanKind#PRODUCER} span {@code send <event name>} is
+   * made, a child of the current span, and its W3C {@code traceparent} / {@code tracestate} are written
+   * into the event's context attributes (same id, same everything else); every attempt span of the event
+   * is then that span's child. When no span is current, the producer span starts a new trace (so that
+   * all attempts of the event still share one trace, under it), subject to the tracer provider's
+   * sampler. An event that already carries a {@code traceparent} (a host that set it, a replayed dead
+   * letter, a message received from a bus) is returned as is, with no span. The producer span ends at
+   * once: it marks the hand-off of the committed event to the engine or the outbox.
    */
   public ObservedEvent withCurrentContext(ObservedEvent event) {
     return withContext(event, Context.current());
   }
 
-  /** {@link #withCurrentContext} with an explicit context. */
+  /** {@link #withCurrentContext} with an explicit parent context. */
   public ObservedEvent withContext(ObservedEvent event, Context context) {
-    if (!Span.fromContext(context).getSpanContext().isValid()
-        || event.context().attributes().containsKey(MutationContext.TRACEPARENT)) {
+    if (event.context().attributes().containsKey(MutationContext.TRACEPARENT)) {
       return event;
     }
-    Map<String, String> headers = new LinkedHashMap<>(2);
-    W3C.inject(context, headers, Map::put);
-    String tp = headers.get(MutationContext.TRACEPARENT);
-    if (tp == null) {
-      return event;
+    Span producer = tracer.spanBuilder("send " + event.name()).setSpanKind(SpanKind.PRODUCER).setParent(context)
+        .setAttribute(MESSAGING_SYSTEM, "fraiseql")
+        .setAttribute(MESSAGING_OPERATION_TYPE, "send")
+        .setAttribute(MESSAGING_OPERATION_NAME, "send")
+        .setAttribute(MESSAGING_DESTINATION, event.name())
+        .setAttribute(MESSAGING_MESSAGE_ID, event.id().toString())
+        .setAttribute(TABLE, event.table())
+        .startSpan();
+    try {
+      SpanContext sc = producer.getSpanContext();
+      if (!sc.isValid()) {
+        return event; // a no-op tracer (no SDK)
+      }
+      // the W3C layout written directly (what the propagator writes, without its map and lookups)
+      MutationContext.Builder c = event.context().toBuilder().attribute(MutationContext.TRACEPARENT,
+          "00-" + sc.getTraceId() + "-" + sc.getSpanId() + "-" + sc.getTraceFlags().asHex());
+      if (!sc.getTraceState().isEmpty()) {
+        Map<String, String> headers = new LinkedHashMap<>(2);
+        W3C.inject(context.with(producer), headers, Map::put);
+        String ts = headers.get(MutationContext.TRACESTATE);
+        if (ts != null && !ts.isEmpty()) {
+          c.attribute(MutationContext.TRACESTATE, ts);
+        }
+      }
+      return event.toBuilder().context(c.build()).build();
+    } finally {
+      producer.end();
     }
-    MutationContext.Builder c = event.context().toBuilder().attribute(MutationContext.TRACEPARENT, tp);
-    String ts = headers.get(MutationContext.TRACESTATE);
-    if (ts != null && !ts.isEmpty()) {
-      c.attribute(MutationContext.TRACESTATE, ts);
-    }
-    return event.toBuilder().context(c.build()).build();
   }
 
   /** The producer's context an event carries ({@link Context#root()} when none). */
@@ -269,6 +290,21 @@ public final class ObserverTracing implements ObserverListener {
         .startSpan()
         .setStatus(StatusCode.ERROR, letter.reason())
         .end();
+  }
+
+  /**
+   * The {@code traceparent} of the attempt's span while it runs (as an {@link AttemptTrace}, which the
+   * engine uses because this is also its listener): the webhook sends it as its header and the publish
+   * action puts it into the published event, so the receiver's span is the attempt span's child.
+   */
+  @Override
+  public String traceparent(ObservedEvent event, String handler, int attempt) {
+    Span s = open.get(new AttemptKey(event.id(), handler, attempt));
+    if (s == null) {
+      return null;
+    }
+    SpanContext c = s.getSpanContext();
+    return c.isValid() ? "00-" + c.getTraceId() + "-" + c.getSpanId() + "-" + c.getTraceFlags().asHex() : null;
   }
 
   /** The span context an attempt in progress runs under (tests, diagnostics); invalid when none. */

@@ -42,29 +42,94 @@ class ObserverTracingTest {
         .newRow(Map.of("id", 1)).context(MutationContext.builder().requestId("req-1").build()).build();
   }
 
+  private SpanData only(String name) {
+    List<SpanData> found = exporter.getFinishedSpanItems().stream().filter(s -> s.getName().equals(name)).toList();
+    assertThat(found).as(name).hasSize(1);
+    return found.get(0);
+  }
+
   @Test
-  void withoutACurrentSpanTheEventIsUnchangedAndAnExplicitTraceparentIsKept() {
+  void aProducerSpanIsMadeUnderTheCurrentSpanAndTheEventCarriesItAnExplicitTraceparentIsKept() {
     ObservedEvent e = user();
-    assertThat(tracing.withCurrentContext(e)).isSameAs(e);
     String tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
     ObservedEvent mine = e.toBuilder().context(e.context().toBuilder().attribute("traceparent", tp).build()).build();
-    Span producer = tracer.spanBuilder("other").startSpan();
-    try (Scope ignored = producer.makeCurrent()) {
+    Span request = tracer.spanBuilder("POST /users").startSpan();
+    try (Scope ignored = request.makeCurrent()) {
       assertThat(tracing.withCurrentContext(mine)).isSameAs(mine);
       ObservedEvent stamped = tracing.withCurrentContext(e);
       assertThat(stamped.id()).isEqualTo(e.id());
       assertThat(stamped.timestamp()).isEqualTo(e.timestamp());
       assertThat(stamped.context().requestId()).contains("req-1");
+      SpanData producer = only("send user.created");
+      assertThat(producer.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.PRODUCER);
+      assertThat(producer.getParentSpanId()).isEqualTo(request.getSpanContext().getSpanId());
+      assertThat(producer.getTraceId()).isEqualTo(request.getSpanContext().getTraceId());
+      assertThat(producer.getAttributes().get(io.opentelemetry.api.common.AttributeKey.stringKey("messaging.message.id")))
+          .isEqualTo(e.id().toString());
       // flags: sampled (01), and the SDK's random-trace-id flag (02) on newer SDKs
       assertThat(stamped.context().traceparent()).hasValueSatisfying(v -> assertThat(v)
-          .startsWith("00-" + producer.getSpanContext().getTraceId() + "-" + producer.getSpanContext().getSpanId() + "-"));
+          .startsWith("00-" + producer.getTraceId() + "-" + producer.getSpanId() + "-"));
       // it survives the event's JSON (the outbox, the buses)
       ObservedEvent back = ObservedEvent.fromJson(stamped.toJson());
       assertThat(Span.fromContext(tracing.producerContext(back)).getSpanContext().getSpanId())
-          .isEqualTo(producer.getSpanContext().getSpanId());
+          .isEqualTo(producer.getSpanId());
     } finally {
-      producer.end();
+      request.end();
     }
+  }
+
+  @Test
+  void withoutACurrentSpanTheProducerSpanStartsANewTraceThatAllAttemptsShare() throws Exception {
+    String toml = """
+        [[observers.handlers]]
+        name = "ledger"
+        event = "user.created"
+        action = "handler"
+        handler = "ledger"
+        max_attempts = 3
+        initial_delay_ms = 1
+        jitter = 0.0
+        """;
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    try (ObserverEngine engine = tracing.wrap(ObserverEngine.builder().configToml(toml).listener(tracing)
+        .handler("ledger", e -> {
+          if (calls.incrementAndGet() == 1) {
+            throw new IllegalStateException("once");
+          }
+        }).build())) {
+      assertThat(Span.current().getSpanContext().isValid()).isFalse();
+      engine.onCommit(user()).completion().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    SpanData producer = only("send user.created");
+    assertThat(producer.getParentSpanContext().isValid()).as("a root span").isFalse();
+    List<SpanData> attempts = exporter.getFinishedSpanItems().stream().filter(s -> s.getName().equals("process ledger")).toList();
+    assertThat(attempts).hasSize(2).allSatisfy(s -> {
+      assertThat(s.getTraceId()).isEqualTo(producer.getTraceId());
+      assertThat(s.getParentSpanId()).isEqualTo(producer.getSpanId());
+    });
+  }
+
+  @Test
+  void theParentsTraceStateTravelsWithTheProducerSpan() {
+    SpanContext remote = SpanContext.createFromRemoteParent("4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7",
+        io.opentelemetry.api.trace.TraceFlags.getSampled(),
+        io.opentelemetry.api.trace.TraceState.builder().put("rojo", "00f067aa0ba902b7").build());
+    ObservedEvent stamped;
+    try (Scope ignored = io.opentelemetry.context.Context.root().with(Span.wrap(remote)).makeCurrent()) {
+      stamped = tracing.withCurrentContext(user());
+    }
+    SpanData producer = only("send user.created");
+    assertThat(producer.getParentSpanId()).isEqualTo("00f067aa0ba902b7");
+    assertThat(stamped.context().traceparent())
+        .contains("00-4bf92f3577b34da6a3ce929d0e0e4736-" + producer.getSpanId() + "-01");
+    assertThat(stamped.context().tracestate()).contains("rojo=00f067aa0ba902b7");
+  }
+
+  @Test
+  void withoutAnSdkTheEventIsUnchanged() {
+    ObserverTracing noop = ObserverTracing.create(io.opentelemetry.api.OpenTelemetry.noop());
+    ObservedEvent e = user();
+    assertThat(noop.withCurrentContext(e)).isSameAs(e);
   }
 
   @Test
@@ -94,8 +159,11 @@ class ObserverTracingTest {
       }
       List<SpanData> attempts = exporter.getFinishedSpanItems().stream()
           .filter(s -> s.getName().equals("process ledger")).toList();
+      List<SpanData> sends = exporter.getFinishedSpanItems().stream()
+          .filter(s -> s.getName().equals("send user.created")).toList();
+      assertThat(sends).hasSize(2).allSatisfy(s -> assertThat(s.getParentSpanId()).isEqualTo(producer.getSpanContext().getSpanId()));
       assertThat(attempts).hasSize(2).allSatisfy(s -> {
-        assertThat(s.getParentSpanId()).isEqualTo(producer.getSpanContext().getSpanId());
+        assertThat(sends.stream().map(SpanData::getSpanId)).contains(s.getParentSpanId());
         assertThat(s.getTraceId()).isEqualTo(producer.getSpanContext().getTraceId());
       });
       assertThat(seen).extracting(SpanContext::getSpanId)

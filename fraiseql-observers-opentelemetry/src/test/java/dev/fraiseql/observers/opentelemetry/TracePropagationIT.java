@@ -86,6 +86,14 @@ class TracePropagationIT {
         .sorted(Comparator.comparing(s -> s.getAttributes().get(ObserverTracing.ATTEMPT))).toList();
   }
 
+  /** The one producer span {@code send <event>} made when the event was stamped. */
+  private SpanData send(String eventName) {
+    List<SpanData> found = exporter.getFinishedSpanItems().stream().filter(s -> s.getName().equals("send " + eventName)).toList();
+    assertThat(found).as("send " + eventName).hasSize(1);
+    assertThat(found.get(0).getKind()).isEqualTo(SpanKind.PRODUCER);
+    return found.get(0);
+  }
+
   static void await(Duration d, BooleanSupplier ok, String what) throws InterruptedException {
     long end = System.nanoTime() + d.toNanos();
     while (!ok.getAsBoolean()) {
@@ -130,15 +138,19 @@ class TracePropagationIT {
         }
         assertThat(out).singleElement().satisfies(o -> assertThat(o.status()).isEqualTo(DeliveryOutcome.Status.DELIVERED));
         SpanContext p = producer.getSpanContext();
-        assertThat(r.requests).hasSize(2).allSatisfy(q -> {
-          assertThat(traceId(q.traceparent())).isEqualTo(p.getTraceId());
-          assertThat(spanId(q.traceparent())).isEqualTo(p.getSpanId());
-        });
         await(Duration.ofSeconds(5), () -> spans("process signup-event").size() == 2, "two attempt spans");
         List<SpanData> attempts = spans("process signup-event");
+        SpanData send = send("user.created");
+        assertThat(send.getParentSpanId()).as("the producer span is the request's child").isEqualTo(p.getSpanId());
+        // each request carries its own attempt's span: the receiver's span is the attempt span's child
+        assertThat(r.requests).hasSize(2);
+        for (int i = 0; i < 2; i++) {
+          assertThat(traceId(r.requests.get(i).traceparent())).isEqualTo(p.getTraceId());
+          assertThat(spanId(r.requests.get(i).traceparent())).as("request %d", i + 1).isEqualTo(attempts.get(i).getSpanId());
+        }
         assertThat(attempts).allSatisfy(s -> {
           assertThat(s.getTraceId()).isEqualTo(p.getTraceId());
-          assertThat(s.getParentSpanId()).isEqualTo(p.getSpanId());
+          assertThat(s.getParentSpanId()).isEqualTo(send.getSpanId());
           assertThat(s.getKind()).isEqualTo(SpanKind.CONSUMER);
           assertThat(s.getAttributes().get(ObserverTracing.HANDLER)).isEqualTo("signup-event");
           assertThat(s.getAttributes().get(AttributeKey.stringKey("messaging.system"))).isEqualTo("fraiseql");
@@ -182,7 +194,7 @@ class TracePropagationIT {
         await(Duration.ofSeconds(5), () -> spans("dead-letter crm-sync").size() == 1, "the dead-letter span");
         SpanData dl = spans("dead-letter crm-sync").get(0);
         assertThat(dl.getTraceId()).isEqualTo(producer.getSpanContext().getTraceId());
-        assertThat(dl.getParentSpanId()).isEqualTo(producer.getSpanContext().getSpanId());
+        assertThat(dl.getParentSpanId()).isEqualTo(send("user.created").getSpanId());
         assertThat(dl.getAttributes().get(ObserverTracing.REASON)).contains("HTTP 400");
         assertThat(spans("process crm-sync")).singleElement()
             .satisfies(s -> assertThat(s.getAttributes().get(ObserverTracing.RESULT)).isEqualTo("failed"));
@@ -222,8 +234,11 @@ class TracePropagationIT {
         assertThat(traceId(r.requests.get(0).traceparent())).isEqualTo(p.getTraceId());
         await(Duration.ofSeconds(5), () -> spans("process welcome-email").size() == 1, "the attempt span");
         SpanData s = spans("process welcome-email").get(0);
+        SpanData send = send("user.created");
+        assertThat(send.getParentSpanId()).as("PgOutbox.record's producer span").isEqualTo(p.getSpanId());
         assertThat(s.getTraceId()).isEqualTo(p.getTraceId());
-        assertThat(s.getParentSpanId()).isEqualTo(p.getSpanId());
+        assertThat(s.getParentSpanId()).isEqualTo(send.getSpanId());
+        assertThat(spanId(r.requests.get(0).traceparent())).as("the receiver's parent: the attempt span").isEqualTo(s.getSpanId());
         assertThat(s.getAttributes().get(ObserverTracing.RESULT)).isEqualTo("delivered");
       }
     } finally {
@@ -263,20 +278,21 @@ class TracePropagationIT {
           producer.end();
         }
         SpanContext p = producer.getSpanContext();
-        Message m = raw.nextMessage(Duration.ofSeconds(10));
-        assertThat(m).as("the raw NATS message").isNotNull();
-        assertThat(m.getHeaders().getFirst("traceparent")).isNotNull()
-            .satisfies(tp -> assertThat(traceId(tp)).isEqualTo(p.getTraceId()));
         await(Duration.ofSeconds(20), () -> !inHandler.isEmpty(), "the subscription handler");
         await(Duration.ofSeconds(5), () -> spans("process reserveInventory").size() == 1, "the subscription's span");
+        SpanData publish = spans("process order-created").get(0);
+        assertThat(publish.getTraceId()).isEqualTo(p.getTraceId());
+        assertThat(publish.getParentSpanId()).isEqualTo(send("order.created").getSpanId());
+        Message m = raw.nextMessage(Duration.ofSeconds(10));
+        assertThat(m).as("the raw NATS message").isNotNull();
+        assertThat(m.getHeaders().getFirst("traceparent")).isNotNull().satisfies(tp -> {
+          assertThat(traceId(tp)).isEqualTo(p.getTraceId());
+          assertThat(spanId(tp)).as("the publish attempt's span").isEqualTo(publish.getSpanId());
+        });
         SpanData sub = spans("process reserveInventory").get(0);
         assertThat(sub.getTraceId()).isEqualTo(p.getTraceId());
-        assertThat(sub.getParentSpanId()).isEqualTo(p.getSpanId());
+        assertThat(sub.getParentSpanId()).as("the subscriber's span: a child of the publish attempt").isEqualTo(publish.getSpanId());
         assertThat(inHandler.get(0).getSpanId()).as("Span.current() inside the handler").isEqualTo(sub.getSpanId());
-        assertThat(spans("process order-created")).singleElement().satisfies(s -> {
-          assertThat(s.getTraceId()).isEqualTo(p.getTraceId());
-          assertThat(s.getParentSpanId()).isEqualTo(p.getSpanId());
-        });
       } finally {
         try {
           plain.jetStreamManagement().deleteStream("S" + id);
@@ -313,11 +329,14 @@ class TracePropagationIT {
         await(Duration.ofSeconds(20), () -> !inHandler.isEmpty(), "the subscription handler");
         await(Duration.ofSeconds(5), () -> spans("process reserveInventory").size() == 1, "the subscription's span");
         SpanData sub = spans("process reserveInventory").get(0);
+        SpanData publish = spans("process order-created").get(0);
+        assertThat(publish.getParentSpanId()).isEqualTo(send("order.created").getSpanId());
         assertThat(sub.getTraceId()).isEqualTo(p.getTraceId());
-        assertThat(sub.getParentSpanId()).isEqualTo(p.getSpanId());
+        assertThat(sub.getParentSpanId()).isEqualTo(publish.getSpanId());
         assertThat(inHandler.get(0).getSpanId()).isEqualTo(sub.getSpanId());
         List<StreamEntry> entries = jedis.xrange(prefix + "stream:" + subject, (StreamEntryID) null, (StreamEntryID) null);
-        assertThat(entries).singleElement().satisfies(e -> assertThat(e.getFields().toString()).contains(p.getTraceId()));
+        assertThat(entries).singleElement().satisfies(e -> assertThat(e.getFields().toString())
+            .contains(p.getTraceId()).contains(publish.getSpanId()));
       } finally {
         String cursor = ScanParams.SCAN_POINTER_START;
         do {
@@ -325,6 +344,61 @@ class TracePropagationIT {
           page.getResult().forEach(jedis::del);
           cursor = page.getCursor();
         } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
+      }
+    }
+  }
+
+  @Test
+  void thePostgresBusCarriesOneTraceFromTheProducerThroughThePublishAttemptToTheSubscriber() throws Exception {
+    PGSimpleDataSource ds = new PGSimpleDataSource();
+    ds.setURL(PG_URL);
+    String schema = "obs_trace_bus_" + id;
+    try (java.sql.Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement()) {
+      st.execute("CREATE SCHEMA " + schema);
+    }
+    String subject = "fraiseql.order.created";
+    List<SpanContext> inHandler = new CopyOnWriteArrayList<>();
+    Map<String, Object> pg = new LinkedHashMap<>();
+    pg.put("database_url", PG_URL + (PG_URL.contains("?") ? "&" : "?") + "currentSchema=" + schema);
+    pg.put("create_tables", true);
+    pg.put("poll_interval_ms", 200L);
+    ObserversConfig config = ObserversConfig.builder().backend("postgres")
+        .backendSettings(Settings.of("[observers]", pg))
+        .handler(HandlerConfig.builder("order-created").event("order.created").action("publish")
+            .settings(Settings.of("[[observers.handlers]] #1", Map.of("subject", subject))).build())
+        .subscription(SubscriptionConfig.builder(subject, "reserveInventory").durable("inv" + id).build())
+        .build();
+    try (ObserverEngine engine = tracing.wrap(ObserverEngine.builder().config(config).listener(tracing)
+        .handler("reserveInventory", tracing.handler("reserveInventory", e -> inHandler.add(Span.current().getSpanContext())))
+        .build())) {
+      Span producer = tracer.spanBuilder("POST /orders").setSpanKind(SpanKind.SERVER).startSpan();
+      try (Scope ignored = producer.makeCurrent()) {
+        engine.onCommit(ObservedEvent.insert("tb_order", Map.of("id", "o-" + id))).completion().toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+      } finally {
+        producer.end();
+      }
+      SpanContext p = producer.getSpanContext();
+      await(Duration.ofSeconds(20), () -> !inHandler.isEmpty(), "the subscription handler");
+      await(Duration.ofSeconds(5), () -> spans("process reserveInventory").size() == 1, "the subscription's span");
+      SpanData send = send("order.created");
+      SpanData publish = spans("process order-created").get(0);
+      SpanData sub = spans("process reserveInventory").get(0);
+      // POST /orders → send order.created → process order-created (the publish) → process reserveInventory
+      assertThat(List.of(send, publish, sub)).extracting(SpanData::getTraceId).containsOnly(p.getTraceId());
+      assertThat(send.getParentSpanId()).isEqualTo(p.getSpanId());
+      assertThat(publish.getParentSpanId()).isEqualTo(send.getSpanId());
+      assertThat(sub.getParentSpanId()).isEqualTo(publish.getSpanId());
+      assertThat(inHandler.get(0).getSpanId()).isEqualTo(sub.getSpanId());
+      // the bus row's headers carry the publish attempt's traceparent
+      try (java.sql.Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement();
+           java.sql.ResultSet rs = st.executeQuery("SELECT headers->>'traceparent' FROM " + schema + ".observer_events")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).startsWith("00-" + p.getTraceId() + "-" + publish.getSpanId() + "-");
+      }
+    } finally {
+      try (java.sql.Connection c = ds.getConnection(); java.sql.Statement st = c.createStatement()) {
+        st.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
       }
     }
   }

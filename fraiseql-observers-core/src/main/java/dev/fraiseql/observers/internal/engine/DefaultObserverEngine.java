@@ -63,6 +63,8 @@ public final class DefaultObserverEngine implements ObserverEngine {
   private final Map<String, HandlerRuntime> handlersByName;
   private final Map<String, HandlerRuntime> subscriptionHandlers;
   private final List<BusSubscription> subscriptions;
+  /** The open subscriptions by handler, for {@link #subscriptionLag}. */
+  private final Map<String, BusSubscription> subscriptionsByHandler = new java.util.concurrent.ConcurrentHashMap<>();
   private final Resources resources;
   private final InFlightGate gate;
   private final AtomicBoolean closed = new AtomicBoolean();
@@ -141,7 +143,9 @@ public final class DefaultObserverEngine implements ObserverEngine {
         SubscriptionSpec subSpec = new SubscriptionSpec(sc.subject(), sc.durable(),
             s.millis("ack_wait_ms", SubscriptionSpec.DEFAULT_ACK_WAIT),
             s.intValue("max_in_flight", SubscriptionSpec.DEFAULT_MAX_IN_FLIGHT, 1, 100_000), s);
-        open.add(bus.subscribe(subSpec, sr));
+        BusSubscription opened = bus.subscribe(subSpec, sr);
+        open.add(opened);
+        engine.subscriptionsByHandler.put(sc.handler(), opened);
         rt.log().info("[observer] subscribed {} → {} (durable {}, bus {})", sc.subject(), sc.handler(), sc.durable(), bus.name());
       }
       rt.log().info("[observer] engine started: backend={}, {} handler{}, {} subscription{}, checkpoint={}, "
@@ -420,6 +424,21 @@ public final class DefaultObserverEngine implements ObserverEngine {
   public int inFlight() {
     return gate.inFlight();
   }
+
+  @Override
+  public java.util.OptionalLong subscriptionLag(String handler) {
+    BusSubscription s = subscriptionsByHandler.get(handler);
+    if (s == null) {
+      return java.util.OptionalLong.empty();
+    }
+    try {
+      return s.lag();
+    } catch (RuntimeException e) {
+      rt.log().debug("[observer] subscription lag of {}: {}", handler, e.toString());
+      return java.util.OptionalLong.empty();
+    }
+  }
+
 
   @Override
   public CloseReport shutdown(Duration timeout) {

@@ -81,6 +81,8 @@ final class DeliveryTask implements Runnable, AttemptControl {
    * {@link #live} and read after it.
    */
   private long liveStartNanos;
+  /** When the running attempt began to wait locally ({@link #markQueued}), engine time; written before {@link #live}. */
+  private long liveQueuedNanos;
   private long liveDeadlineNanos;
   private boolean liveClaimed;
   /** What the action asked to run if the engine gives up on attempt {@link #hookAttempt} (written before the hook). */
@@ -275,6 +277,9 @@ final class DeliveryTask implements Runnable, AttemptControl {
         if (abandonHook != null) {
           abandonHook = null; // answered: the action's hook has nothing left to do
         }
+        if ((cur & QUEUED) != 0) {
+          dequeued(n, true); // answered while still waiting: it left the action's queue unsent
+        }
         return true;
       }
     }
@@ -283,7 +288,25 @@ final class DeliveryTask implements Runnable, AttemptControl {
   @Override
   public boolean markQueued(int n) {
     // only from the first state: once started (or settled, or expired) an attempt cannot go back to waiting
-    return ended == 0 && LIVE.compareAndSet(this, (long) n, n | QUEUED);
+    if (ended != 0 || live != n) {
+      return false;
+    }
+    liveQueuedNanos = rt.nanos();
+    if (!LIVE.compareAndSet(this, (long) n, n | QUEUED)) {
+      return false;
+    }
+    if (!rt.listeners.isEmpty()) {
+      rt.listeners.attemptQueued(event, handler.name(), n);
+    }
+    return true;
+  }
+
+  /** Tells the listeners that attempt {@code n} stopped waiting locally (started, or left unsent). */
+  private void dequeued(int n, boolean abandoned) {
+    if (!rt.listeners.isEmpty()) {
+      rt.listeners.attemptDequeued(event, handler.name(), n, Duration.ofNanos(Math.max(0, rt.nanos() - liveQueuedNanos)),
+          abandoned);
+    }
   }
 
   @Override
@@ -297,6 +320,9 @@ final class DeliveryTask implements Runnable, AttemptControl {
       liveStartNanos = now;
       liveDeadlineNanos = now + Runtime.timeoutNanos(handler.retry().attemptTimeout());
       if (LIVE.compareAndSet(this, cur, n | RESTARTED)) {
+        if ((cur & QUEUED) != 0) {
+          dequeued(n, false);
+        }
         return true;
       }
     }
@@ -306,6 +332,20 @@ final class DeliveryTask implements Runnable, AttemptControl {
   public boolean isAbandoned(int n) {
     long cur = live;
     return ended != 0 || cur == 0 || (cur & NUMBER) != n;
+  }
+
+  @Override
+  public String traceparent(int n) {
+    dev.fraiseql.observers.spi.AttemptTrace t = rt.listeners.trace;
+    if (t == null) {
+      return null;
+    }
+    try {
+      return t.traceparent(event, handler.name(), n);
+    } catch (RuntimeException e) {
+      rt.log().debug("[observer] {}: the attempt trace threw: {}", handler.name(), e.toString());
+      return null;
+    }
   }
 
   @Override

@@ -4,6 +4,7 @@ import dev.fraiseql.observers.DeliveryOutcome;
 import dev.fraiseql.observers.ObservedEvent;
 import dev.fraiseql.observers.ObserverListener;
 import dev.fraiseql.observers.spi.ActionResult;
+import dev.fraiseql.observers.spi.AttemptTrace;
 import dev.fraiseql.observers.spi.DeadLetter;
 import java.time.Duration;
 import java.util.List;
@@ -17,10 +18,13 @@ final class Listeners implements ObserverListener {
   private final List<ObserverListener> all;
   /** The only listener, when there is exactly one (the common case: called directly, no lambda per call). */
   private final ObserverListener one;
+  /** The first listener that is also an {@link AttemptTrace}, or null. */
+  final AttemptTrace trace;
 
   Listeners(List<ObserverListener> all) {
     this.all = List.copyOf(all);
     this.one = this.all.size() == 1 ? this.all.get(0) : null;
+    this.trace = (AttemptTrace) this.all.stream().filter(l -> l instanceof AttemptTrace).findFirst().orElse(null);
   }
 
   private void failed(ObserverListener l, RuntimeException e) {
@@ -86,6 +90,20 @@ final class Listeners implements ObserverListener {
     }
     if (!all.isEmpty()) {
       each(l -> l.attemptFinished(event, handler, attempt, result, elapsed));
+    }
+  }
+
+  @Override
+  public void attemptQueued(ObservedEvent event, String handler, int attempt) {
+    if (!all.isEmpty()) {
+      each(l -> l.attemptQueued(event, handler, attempt));
+    }
+  }
+
+  @Override
+  public void attemptDequeued(ObservedEvent event, String handler, int attempt, Duration waited, boolean abandoned) {
+    if (!all.isEmpty()) {
+      each(l -> l.attemptDequeued(event, handler, attempt, waited, abandoned));
     }
   }
 

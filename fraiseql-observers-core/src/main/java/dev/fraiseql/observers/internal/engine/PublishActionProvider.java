@@ -61,10 +61,24 @@ public final class PublishActionProvider implements ActionProvider {
 
     @Override
     public CompletionStage<ActionResult> execute(Delivery delivery) {
-      return bus.publish(OutboundMessage.forEvent(subject, delivery.event()), delivery)
+      return bus.publish(OutboundMessage.forEvent(subject, traced(delivery)), delivery)
           .thenApply(ack -> ack.duplicate()
               ? ActionResult.duplicate("duplicate, stored once" + (ack.position().isEmpty() ? "" : " at " + ack.position()))
               : ActionResult.delivered("stored" + (ack.position().isEmpty() ? "" : " at " + ack.position())));
+    }
+
+    /**
+     * The event to publish: with the attempt's {@code traceparent} in its context when it differs from
+     * the event's (tracing on: the subscriber's span becomes the publish attempt's child), else as is.
+     */
+    private static dev.fraiseql.observers.ObservedEvent traced(Delivery delivery) {
+      dev.fraiseql.observers.ObservedEvent e = delivery.event();
+      java.util.Optional<String> tp = delivery.traceparent();
+      if (tp.isEmpty() || tp.equals(e.context().traceparent())) {
+        return e;
+      }
+      return e.toBuilder().context(e.context().toBuilder()
+          .attribute(dev.fraiseql.observers.MutationContext.TRACEPARENT, tp.get()).build()).build();
     }
 
     @Override

@@ -1,16 +1,20 @@
 package dev.fraiseql.observers.micrometer.internal;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One handler's meters, resolved once so that the engine's threads only increment: the five outcome
  * counters are registered at once (a series at 0 is there for {@code increase()} from the start); the
- * attempt timers, which carry a histogram, only when their result first happens.
+ * attempt timers, which carry a histogram, only when their result first happens. The local-wait meters
+ * (attempts waiting for a slot at the handler's endpoint, abandoned waits, the time waited) likewise:
+ * the gauge and the counter at once, the timer on the first wait.
  */
 public final class HandlerMeters {
   /** Outcome tag values. */
@@ -39,9 +43,25 @@ public final class HandlerMeters {
   private volatile Timer duplicateTimer;
   private volatile Timer retryTimer;
   private volatile Timer failedTimer;
+  /** Attempts of this handler waiting locally now (a free slot at the endpoint, a publish window, a pooled connection). */
+  public final AtomicInteger waiting = new AtomicInteger();
+  /** Local waits that ended unsent (queue bound passed, or the engine gave up on the attempt). */
+  public final Counter abandoned;
+  private final String queueWaitName;
+  private volatile Timer queueWait;
 
   public HandlerMeters(MeterRegistry registry, String deliveriesName, String attemptsName, Tags tags, double[] percentiles,
       boolean histogram) {
+    this(registry, deliveriesName, attemptsName, null, null, null, tags, percentiles, histogram);
+  }
+
+  /**
+   * @param waitingName the gauge of attempts waiting locally (null: not registered)
+   * @param abandonedName the counter of waits that ended unsent
+   * @param queueWaitName the timer of local waits
+   */
+  public HandlerMeters(MeterRegistry registry, String deliveriesName, String attemptsName, String waitingName,
+      String abandonedName, String queueWaitName, Tags tags, double[] percentiles, boolean histogram) {
     this.registry = registry;
     this.attemptsName = attemptsName;
     this.tags = tags;
@@ -52,6 +72,37 @@ public final class HandlerMeters {
     deadLettered = counter(deliveriesName, DEAD_LETTERED);
     duplicate = counter(deliveriesName, DUPLICATE);
     skipped = counter(deliveriesName, SKIPPED);
+    this.queueWaitName = queueWaitName;
+    if (waitingName != null) {
+      Gauge.builder(waitingName, waiting, AtomicInteger::get).tags(tags)
+          .description("Attempts waiting locally before their I/O (a free slot at the endpoint, a publish window, "
+              + "a pooled connection); not attempts yet: no budget spent, timeout_ms not running")
+          .register(registry);
+      abandoned = Counter.builder(abandonedName).tags(tags)
+          .description("Local waits that ended without the request being sent (the action's queue bound passed, "
+              + "or the engine gave up on the attempt)")
+          .register(registry);
+    } else {
+      abandoned = null;
+    }
+  }
+
+  /** Records one local wait that ended (started or abandoned). */
+  public void waited(long nanos, boolean wasAbandoned) {
+    waiting.decrementAndGet();
+    if (wasAbandoned && abandoned != null) {
+      abandoned.increment();
+    }
+    Timer t = queueWait;
+    if (t == null) {
+      Timer.Builder b = Timer.builder(queueWaitName)
+          .description("Time an attempt waited locally before its I/O (or before leaving the queue unsent)").tags(tags);
+      if (histogram) {
+        b.publishPercentileHistogram().minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(1));
+      }
+      t = queueWait = b.register(registry);
+    }
+    t.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   private Counter counter(String name, String outcome) {

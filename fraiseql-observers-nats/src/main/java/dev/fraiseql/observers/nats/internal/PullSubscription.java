@@ -45,6 +45,8 @@ final class PullSubscription implements BusSubscription {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
   private static final Duration FAILED_HANDLER_DELAY = Duration.ofSeconds(1);
 
+  /** How long a {@link #lag()} reading is reused. */
+  static final Duration LAG_CACHE = Duration.ofSeconds(1);
   private final NatsEventBus bus;
   private final SubscriptionSpec spec;
   private final InboundHandler handler;
@@ -61,7 +63,7 @@ final class PullSubscription implements BusSubscription {
   private final java.util.concurrent.ConcurrentSkipListSet<Long> outstanding = new java.util.concurrent.ConcurrentSkipListSet<>();
   private volatile long highestSeen;
   private JetStreamSubscription sub;
-  private String stream;
+  private volatile String stream;
   private long lastVerified;
 
   PullSubscription(NatsEventBus bus, SubscriptionSpec spec, InboundHandler handler, Consumer<PullSubscription> onClose) {
@@ -343,6 +345,37 @@ final class PullSubscription implements BusSubscription {
       }
     }
     return Collections.unmodifiableMap(out);
+  }
+
+  /** When {@link #lag()} last asked the server (System.nanoTime()), and what it answered (-1: unknown). */
+  private long lagReadAt;
+  private long lastLag = -1;
+
+  /**
+   * The consumer's {@code num_pending} (stream messages matching its filter not yet delivered to it)
+   * plus {@code num_ack_pending} (delivered, not yet acknowledged), from a consumer-info request; the
+   * answer is kept for a second, so that however often it is asked this costs at most one request per
+   * second. Empty before the consumer is established, while disconnected, or if the request fails.
+   */
+  @Override
+  public synchronized java.util.OptionalLong lag() {
+    long now = System.nanoTime();
+    if (lagReadAt != 0 && now - lagReadAt < LAG_CACHE.toNanos()) {
+      return lastLag < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(lastLag);
+    }
+    lagReadAt = now == 0 ? 1 : now;
+    lastLag = -1;
+    String s = stream;
+    Optional<NatsConnector.Live> live = bus.connector().now();
+    if (s != null && live.isPresent() && !closed) {
+      try {
+        ConsumerInfo info = live.get().management().getConsumerInfo(s, spec.durable());
+        lastLag = info.getNumPending() + info.getNumAckPending();
+      } catch (Exception e) {
+        log.debug("[observer] subscription {}: cannot read its lag ({})", spec.durable(), e.toString());
+      }
+    }
+    return lastLag < 0 ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(lastLag);
   }
 
   @Override

@@ -51,6 +51,11 @@ public final class TracedEngine implements ObserverEngine {
   }
 
   @Override
+  public java.util.OptionalLong subscriptionLag(String handler) {
+    return engine.subscriptionLag(handler);
+  }
+
+  @Override
   public CloseReport shutdown(Duration timeout) {
     return engine.shutdown(timeout);
   }

@@ -471,6 +471,30 @@ final class RedisSubscription implements BusSubscription {
 
   // ---------------------------------------------------------------- closing
 
+  /**
+   * {@code XINFO GROUPS} of the stream, this group's {@code lag} (entries not yet delivered to the group;
+   * Redis 7+) plus its {@code pending} (delivered, not yet acknowledged); empty on an older Redis (no
+   * {@code lag}), when the group is gone, or when Redis cannot be reached.
+   */
+  @Override
+  public java.util.OptionalLong lag() {
+    try {
+      for (redis.clients.jedis.resps.StreamGroupInfo g : client.pool().xinfoGroups(stream)) {
+        if (group.equals(g.getName())) {
+          Object lag = g.getGroupInfo().get("lag");
+          if (!(lag instanceof Long)) {
+            return java.util.OptionalLong.empty(); // before Redis 7, or not computable (entries deleted)
+          }
+          return java.util.OptionalLong.of((Long) lag + g.getPending());
+        }
+      }
+      return java.util.OptionalLong.empty();
+    } catch (JedisException e) {
+      LOG.debug("[observer] redis subscription {}: cannot read its lag ({})", group, e.toString());
+      return java.util.OptionalLong.empty();
+    }
+  }
+
   @Override
   public void close() {
     if (closed) {

@@ -171,11 +171,10 @@ public final class WebhookAction implements Action {
     h.put(HEADER_DELIVERY_ATTEMPT, Integer.toString(d.attempt()));
     d.event().context().requestId().filter(r -> !r.isEmpty() && r.length() <= 200)
         .ifPresent(r -> h.put(OutboundMessage.HEADER_REQUEST_ID, headerSafe(r)));
-    if (!d.event().context().attributes().isEmpty()) {
-      // W3C trace context, forwarded unchanged (only well-formed values: see MutationContext.traceparent())
-      d.event().context().traceparent().ifPresent(v -> h.put(OutboundMessage.HEADER_TRACEPARENT, v));
-      d.event().context().tracestate().ifPresent(v -> h.put(OutboundMessage.HEADER_TRACESTATE, v));
-    }
+    // W3C trace context: the attempt's span when tracing is on, else the event's, forwarded unchanged
+    // (only well-formed values: see Delivery.traceparent())
+    d.traceparent().ifPresent(v -> h.put(OutboundMessage.HEADER_TRACEPARENT, v));
+    d.tracestate().ifPresent(v -> h.put(OutboundMessage.HEADER_TRACESTATE, v));
     return h;
   }
 
