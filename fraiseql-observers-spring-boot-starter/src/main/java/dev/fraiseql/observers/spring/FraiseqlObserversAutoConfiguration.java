@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.spring;
 
+import dev.fraiseql.observers.MutationContext;
 import dev.fraiseql.observers.ObserverEngine;
 import dev.fraiseql.observers.ObserverListener;
 import dev.fraiseql.observers.config.HandlerConfig;
@@ -7,7 +8,13 @@ import dev.fraiseql.observers.config.ObserversConfig;
 import dev.fraiseql.observers.config.SubscriptionConfig;
 import dev.fraiseql.observers.pg.PgOutbox;
 import dev.fraiseql.observers.pg.PgOutboxRelay;
+import dev.fraiseql.observers.spring.internal.ContextDecorator;
 import dev.fraiseql.observers.spring.internal.HandlerRegistry;
+import dev.fraiseql.observers.spring.internal.HealthPart;
+import dev.fraiseql.observers.spring.internal.RelayHealthPart;
+import dev.fraiseql.observers.spring.internal.SpringExecutors;
+import dev.fraiseql.observers.spring.internal.TracingContexts;
+import dev.fraiseql.observers.spring.internal.TriggerContextDataSource;
 import dev.fraiseql.observers.spring.internal.HibernateCapture;
 import dev.fraiseql.observers.spring.internal.HibernateCaptureRegistrar;
 import dev.fraiseql.observers.spring.internal.ObserverRequestFilter;
@@ -26,6 +33,9 @@ import java.util.function.Function;
 import javax.sql.DataSource;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.SmartInitializingSingleton;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
+import org.springframework.boot.autoconfigure.condition.AnyNestedCondition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -34,10 +44,12 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnWebApplication;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.core.io.Resource;
 import org.springframework.core.io.ResourceLoader;
+import org.springframework.util.StringUtils;
 
 /**
  * Auto-configuration: one {@link ObserverEngine} from {@code fraiseql.toml}
@@ -49,7 +61,11 @@ import org.springframework.core.io.ResourceLoader;
  */
 @AutoConfiguration(afterName = {
     "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration",
-    "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration"})
+    "org.springframework.boot.hibernate.autoconfigure.HibernateJpaAutoConfiguration",
+    // the MeterRegistry and OpenTelemetry beans the observability wiring is conditional on
+    "org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+    "org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration",
+    "org.springframework.boot.opentelemetry.autoconfigure.OpenTelemetrySdkAutoConfiguration"})
 @ConditionalOnProperty(prefix = "fraiseql.observers", name = "enabled", matchIfMissing = true)
 @EnableConfigurationProperties(FraiseqlObserversProperties.class)
 public class FraiseqlObserversAutoConfiguration {
@@ -59,11 +75,13 @@ public class FraiseqlObserversAutoConfiguration {
     return new HandlerRegistry();
   }
 
-  @Bean(destroyMethod = "close")
+  static final String ENGINE_BEAN = "observerEngine";
+
+  @Bean(name = ENGINE_BEAN, destroyMethod = "close")
   @ConditionalOnMissingBean
   ObserverEngine observerEngine(FraiseqlObserversProperties properties, ResourceLoader resources,
       Environment environment, ObjectProvider<DataSource> dataSource, HandlerRegistry registry,
-      ObjectProvider<ObserverListener> listeners) {
+      ObjectProvider<ObserverListener> listeners, ConfigurableListableBeanFactory beans) {
     Function<String, Optional<String>> env = name -> Optional.ofNullable(environment.getProperty(name));
     ObserversConfig config = loadConfig(properties.getConfig(), resources, env);
     ObserverEngine.Builder builder = ObserverEngine.builder().config(config).env(env);
@@ -72,6 +90,12 @@ public class FraiseqlObserversAutoConfiguration {
     }
     dataSource.ifAvailable(ds -> builder.component(DataSource.class, ds));
     listeners.orderedStream().forEach(builder::listener);
+    if (StringUtils.hasText(properties.getExecutor())) {
+      builder.executor(SpringExecutors.executor(beans, properties.getExecutor().trim(), ENGINE_BEAN));
+    }
+    if (StringUtils.hasText(properties.getScheduler())) {
+      builder.scheduler(SpringExecutors.scheduler(beans, properties.getScheduler().trim(), ENGINE_BEAN));
+    }
     return builder.build();
   }
 
@@ -91,8 +115,10 @@ public class FraiseqlObserversAutoConfiguration {
 
   @Bean
   @ConditionalOnMissingBean(ObserverEventPublisher.class)
-  TransactionalObserverPublisher observerEventPublisher(ObserverEngine engine, ObjectProvider<OutboxWriter> outbox) {
-    return new TransactionalObserverPublisher(engine, Optional.ofNullable(outbox.getIfAvailable()));
+  TransactionalObserverPublisher observerEventPublisher(ObserverEngine engine, ObjectProvider<OutboxWriter> outbox,
+      ObjectProvider<ContextDecorator> decorators) {
+    return new TransactionalObserverPublisher(engine, Optional.ofNullable(outbox.getIfAvailable()),
+        decorators.orderedStream().toList());
   }
 
   static ObserversConfig loadConfig(String location, ResourceLoader resources, Function<String, Optional<String>> env) {
@@ -136,16 +162,134 @@ public class FraiseqlObserversAutoConfiguration {
     OutboxWriter fraiseqlObserverOutboxWriter(FraiseqlObserversProperties properties, DataSource dataSource) {
       return new PgOutboxWriter(properties.getOutbox().getTable(), dataSource);
     }
+  }
 
-    /** The relay that reads the outbox and dispatches through the engine; closed before the engine. */
+  /**
+   * The relay that reads the outbox and dispatches through the engine (with the outbox, or with
+   * trigger capture, whose triggers write into the outbox); closed before the engine. Its liveness and
+   * the backlog are part of the {@code observers} health.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"dev.fraiseql.observers.pg.PgOutbox", "org.springframework.jdbc.datasource.DataSourceUtils"})
+  @ConditionalOnProperty(prefix = "fraiseql.observers.outbox", name = "relay", havingValue = "true", matchIfMissing = true)
+  @Conditional(OutboxOrTriggerContext.class)
+  static class RelayConfiguration {
     @Bean(destroyMethod = "close")
-    @ConditionalOnProperty(prefix = "fraiseql.observers.outbox", name = "relay", havingValue = "true", matchIfMissing = true)
     PgOutboxRelay fraiseqlObserverOutboxRelay(FraiseqlObserversProperties properties, ObserverEngine engine,
         DataSource dataSource) {
       return PgOutboxRelay.builder(engine, dataSource)
           .outbox(PgOutbox.forTable(properties.getOutbox().getTable()))
           .createTable(properties.getOutbox().isCreateTable())
           .start();
+    }
+
+    @Bean
+    RelayHealthPart fraiseqlObserverRelayHealth(PgOutboxRelay relay, DataSource dataSource,
+        FraiseqlObserversProperties properties) {
+      return new RelayHealthPart(relay, dataSource, properties.getHealth().getRelayStaleAfter(),
+          properties.getHealth().isBacklog());
+    }
+  }
+
+  /** {@code outbox.enabled=true} or {@code postgres.trigger-context=true}. */
+  static final class OutboxOrTriggerContext extends AnyNestedCondition {
+    OutboxOrTriggerContext() {
+      super(ConfigurationPhase.REGISTER_BEAN);
+    }
+
+    @ConditionalOnProperty(prefix = "fraiseql.observers.outbox", name = "enabled", havingValue = "true")
+    static class Outbox {}
+
+    @ConditionalOnProperty(prefix = "fraiseql.observers.postgres", name = "trigger-context", havingValue = "true")
+    static class TriggerContext {}
+  }
+
+  /**
+   * PostgreSQL trigger capture: each transaction begun while a request (or a span) is current gets its
+   * mutation context as {@code fraiseql.*} settings, which the capture triggers put into the events.
+   */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"dev.fraiseql.observers.pg.PgMutationContext", "org.springframework.jdbc.datasource.DelegatingDataSource"})
+  @ConditionalOnProperty(prefix = "fraiseql.observers.postgres", name = "trigger-context", havingValue = "true")
+  static class TriggerContextConfiguration {
+    @Bean
+    static BeanPostProcessor fraiseqlObserverTriggerContext(ObjectProvider<ContextDecorator> decorators) {
+      return new BeanPostProcessor() {
+        @Override
+        public Object postProcessAfterInitialization(Object bean, String beanName) {
+          if (bean instanceof DataSource ds && !(bean instanceof TriggerContextDataSource)) {
+            return new TriggerContextDataSource(ds, () -> {
+              MutationContext c = TransactionalObserverPublisher.withRequestContext(MutationContext.empty());
+              for (ContextDecorator d : decorators.orderedStream().toList()) {
+                c = d.decorate(c);
+              }
+              return c;
+            });
+          }
+          return bean;
+        }
+      };
+    }
+
+    /** Refuses the start-up when the settings would capture nothing, or every change twice. */
+    @Bean
+    SmartInitializingSingleton fraiseqlObserverTriggerContextCheck(ObserverEngine engine,
+        FraiseqlObserversProperties properties) {
+      return () -> {
+        if (properties.getJpa().isCapture()) {
+          throw new IllegalStateException("fraiseql.observers.postgres.trigger-context=true and "
+              + "fraiseql.observers.jpa.capture=true: the capture triggers and Hibernate would both send every "
+              + "change, so each would arrive twice. Keep one: remove fraiseql.observers.jpa.capture (the triggers "
+              + "also see writes made outside JPA), or remove fraiseql.observers.postgres.trigger-context");
+        }
+        if (!dev.fraiseql.observers.pg.PgCapture.of(engine.config()).enabled()) {
+          throw new IllegalStateException("fraiseql.observers.postgres.trigger-context=true, but "
+              + engine.config().source() + " does not switch trigger capture on, so no change would be captured: "
+              + "add capture = \"triggers\" under [observers.postgres] (see the pg module's README, Zero-code "
+              + "capture), or remove fraiseql.observers.postgres.trigger-context");
+        }
+      };
+    }
+  }
+
+  /** Micrometer: the engine's metrics in the application's MeterRegistry. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"dev.fraiseql.observers.micrometer.ObserverMetrics", "io.micrometer.core.instrument.MeterRegistry"})
+  @ConditionalOnProperty(prefix = "fraiseql.observers.metrics", name = "enabled", matchIfMissing = true)
+  static class MetricsConfiguration {
+    @Bean
+    @ConditionalOnBean(type = "io.micrometer.core.instrument.MeterRegistry")
+    @ConditionalOnMissingBean
+    dev.fraiseql.observers.micrometer.ObserverMetrics fraiseqlObserverMetrics(
+        io.micrometer.core.instrument.MeterRegistry registry) {
+      return dev.fraiseql.observers.micrometer.ObserverMetrics.builder(registry).build();
+    }
+
+    /** Binds the gauges and the handlers' action tags once the engine is built. */
+    @Bean
+    @ConditionalOnBean(type = "dev.fraiseql.observers.micrometer.ObserverMetrics")
+    SmartInitializingSingleton fraiseqlObserverMetricsBinding(dev.fraiseql.observers.micrometer.ObserverMetrics metrics,
+        ObserverEngine engine) {
+      return () -> metrics.bindTo(engine);
+    }
+  }
+
+  /** OpenTelemetry: a span per delivery attempt, and the current trace context in published events. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"dev.fraiseql.observers.opentelemetry.ObserverTracing", "io.opentelemetry.api.OpenTelemetry"})
+  @ConditionalOnProperty(prefix = "fraiseql.observers.tracing", name = "enabled", matchIfMissing = true)
+  static class TracingConfiguration {
+    @Bean
+    @ConditionalOnBean(type = "io.opentelemetry.api.OpenTelemetry")
+    @ConditionalOnMissingBean
+    dev.fraiseql.observers.opentelemetry.ObserverTracing fraiseqlObserverTracing(io.opentelemetry.api.OpenTelemetry otel) {
+      return dev.fraiseql.observers.opentelemetry.ObserverTracing.create(otel);
+    }
+
+    @Bean
+    @ConditionalOnBean(type = "dev.fraiseql.observers.opentelemetry.ObserverTracing")
+    ContextDecorator fraiseqlObserverTraceContext(dev.fraiseql.observers.opentelemetry.ObserverTracing tracing) {
+      return new TracingContexts(tracing);
     }
   }
 
@@ -178,8 +322,8 @@ public class FraiseqlObserversAutoConfiguration {
   static class HealthConfiguration {
     @Bean
     @ConditionalOnMissingBean(name = "observersHealthIndicator")
-    ObserversHealthIndicator observersHealthIndicator(ObserverEngine engine) {
-      return new ObserversHealthIndicator(engine);
+    ObserversHealthIndicator observersHealthIndicator(ObserverEngine engine, ObjectProvider<HealthPart> parts) {
+      return new ObserversHealthIndicator(engine, parts.orderedStream().toList());
     }
   }
 

@@ -1,0 +1,71 @@
+package dev.fraiseql.observers.spring.internal;
+
+import dev.fraiseql.observers.pg.PgOutboxRelay;
+import dev.fraiseql.observers.pg.PgOutboxStatus;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import javax.sql.DataSource;
+
+/**
+ * The outbox relay's liveness (its loop completed a cycle within {@code staleAfter}) and, optionally,
+ * the outbox backlog (pending rows, age of the oldest), under the {@code relay} detail.
+ */
+public final class RelayHealthPart implements HealthPart {
+  private final PgOutboxRelay relay;
+  private final DataSource dataSource;
+  private final Duration staleAfter;
+  private final boolean backlog;
+
+  public RelayHealthPart(PgOutboxRelay relay, DataSource dataSource, Duration staleAfter, boolean backlog) {
+    this.relay = relay;
+    this.dataSource = dataSource;
+    this.staleAfter = staleAfter;
+    this.backlog = backlog;
+  }
+
+  @Override
+  public boolean contribute(Map<String, Object> details) {
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("table", relay.table());
+    Optional<Instant> last = relay.lastCycle();
+    boolean alive;
+    if (!relay.isRunning()) {
+      alive = false;
+      r.put("status", "DOWN");
+      r.put("error", "the relay is not running");
+    } else if (last.isEmpty()) {
+      // starting: its first cycle has not completed yet
+      alive = true;
+      r.put("status", "STARTING");
+    } else {
+      long ageMs = Math.max(0, Duration.between(last.get(), Instant.now()).toMillis());
+      alive = ageMs <= staleAfter.toMillis();
+      r.put("status", alive ? "UP" : "DOWN");
+      r.put("lastCycle", last.get().toString());
+      r.put("lastCycleAgeMs", ageMs);
+      if (!alive) {
+        r.put("error", "the relay's loop has not completed a cycle for " + ageMs + "ms (more than "
+            + staleAfter.toMillis() + "ms): it cannot reach PostgreSQL or is stuck");
+      }
+    }
+    r.put("dispatched", relay.dispatchedCount());
+    r.put("inFlight", relay.inFlight());
+    if (backlog) {
+      try (Connection c = dataSource.getConnection()) {
+        PgOutboxStatus s = PgOutboxStatus.read(c, relay.table());
+        r.put("pending", s.pending());
+        r.put("oldestPendingAgeMs", s.oldestPendingAge().map(Duration::toMillis).orElse(0L));
+        r.put("retrying", s.retrying());
+      } catch (SQLException | RuntimeException e) {
+        r.put("backlogError", dev.fraiseql.observers.BackendHealth.down(e.getMessage(), Map.of()).details().get("error"));
+      }
+    }
+    details.put("relay", r);
+    return alive;
+  }
+}
