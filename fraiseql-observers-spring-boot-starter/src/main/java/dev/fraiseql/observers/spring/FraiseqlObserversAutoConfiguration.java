@@ -176,7 +176,16 @@ public class FraiseqlObserversAutoConfiguration {
   static class RelayConfiguration {
     @Bean(destroyMethod = "close")
     PgOutboxRelay fraiseqlObserverOutboxRelay(FraiseqlObserversProperties properties, ObserverEngine engine,
-        DataSource dataSource) {
+        DataSource dataSource, ConfigurableListableBeanFactory beans) {
+      // JPA first: Hibernate's schema generation (ddl-auto) creates the tables the capture triggers go on
+      if (org.springframework.util.ClassUtils.isPresent("jakarta.persistence.EntityManagerFactory", beans.getBeanClassLoader())) {
+        try {
+          beans.getBeansOfType(org.springframework.util.ClassUtils.forName("jakarta.persistence.EntityManagerFactory",
+              beans.getBeanClassLoader()));
+        } catch (ClassNotFoundException e) {
+          // not there after all: nothing to wait for
+        }
+      }
       return PgOutboxRelay.builder(engine, dataSource)
           .outbox(PgOutbox.forTable(properties.getOutbox().getTable()))
           .createTable(properties.getOutbox().isCreateTable())

@@ -37,7 +37,12 @@ public final class ObserversHealthIndicator extends AbstractHealthIndicator {
       up &= part.contribute(details);
     }
     details.put("inFlight", engine.inFlight());
-    details.put("deadLetters", engine.deadLetters().count());
+    try {
+      details.put("deadLetters", engine.deadLetters().count());
+    } catch (RuntimeException e) {
+      up = false;
+      details.put("deadLettersError", BackendHealth.down(e.toString(), Map.of()).details().get("error"));
+    }
     if (!up) {
       builder.down();
     } else if (backend.status() == BackendHealth.Status.UNKNOWN) {

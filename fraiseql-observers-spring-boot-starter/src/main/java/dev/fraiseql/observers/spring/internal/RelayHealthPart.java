@@ -20,6 +20,7 @@ public final class RelayHealthPart implements HealthPart {
   private final DataSource dataSource;
   private final Duration staleAfter;
   private final boolean backlog;
+  private final Instant created = Instant.now();
 
   public RelayHealthPart(PgOutboxRelay relay, DataSource dataSource, Duration staleAfter, boolean backlog) {
     this.relay = relay;
@@ -39,9 +40,14 @@ public final class RelayHealthPart implements HealthPart {
       r.put("status", "DOWN");
       r.put("error", "the relay is not running");
     } else if (last.isEmpty()) {
-      // starting: its first cycle has not completed yet
-      alive = true;
-      r.put("status", "STARTING");
+      // its first cycle has not completed yet: starting, or it never reached PostgreSQL
+      long sinceStart = Math.max(0, Duration.between(created, Instant.now()).toMillis());
+      alive = sinceStart <= staleAfter.toMillis();
+      r.put("status", alive ? "STARTING" : "DOWN");
+      if (!alive) {
+        r.put("error", "the relay has not completed a cycle in the " + sinceStart + "ms since it started (more than "
+            + staleAfter.toMillis() + "ms): it cannot reach PostgreSQL or is stuck");
+      }
     } else {
       long ageMs = Math.max(0, Duration.between(last.get(), Instant.now()).toMillis());
       alive = ageMs <= staleAfter.toMillis();
