@@ -174,14 +174,21 @@ public class FraiseqlObserversAutoConfiguration {
   @ConditionalOnProperty(prefix = "fraiseql.observers.outbox", name = "relay", havingValue = "true", matchIfMissing = true)
   @Conditional(OutboxOrTriggerContext.class)
   static class RelayConfiguration {
-    @Bean(destroyMethod = "close")
+    static final String RELAY_BEAN = "fraiseqlObserverOutboxRelay";
+
+    @Bean(name = RELAY_BEAN, destroyMethod = "close")
     PgOutboxRelay fraiseqlObserverOutboxRelay(FraiseqlObserversProperties properties, ObserverEngine engine,
         DataSource dataSource, ConfigurableListableBeanFactory beans) {
       // JPA first: Hibernate's schema generation (ddl-auto) creates the tables the capture triggers go on
+      // (and closed after the relay stops, since ddl-auto=create-drop drops them)
       if (org.springframework.util.ClassUtils.isPresent("jakarta.persistence.EntityManagerFactory", beans.getBeanClassLoader())) {
         try {
-          beans.getBeansOfType(org.springframework.util.ClassUtils.forName("jakarta.persistence.EntityManagerFactory",
-              beans.getBeanClassLoader()));
+          Class<?> emf = org.springframework.util.ClassUtils.forName("jakarta.persistence.EntityManagerFactory",
+              beans.getBeanClassLoader());
+          for (String name : beans.getBeanNamesForType(emf)) {
+            beans.getBean(name);
+            beans.registerDependentBean(name, RELAY_BEAN);
+          }
         } catch (ClassNotFoundException e) {
           // not there after all: nothing to wait for
         }

@@ -83,7 +83,7 @@ class ObservabilityAutoConfigurationIT {
 
     await().atMost(Duration.ofSeconds(10)).until(() -> WELCOME.bodies().size() == 1);
     JsonNode body = new ObjectMapper().readTree(WELCOME.bodies().get(0));
-    assertThat(body.get("context").get("traceparent").asText()).contains(traceId);
+    assertThat(body.get("context").get("attributes").get("traceparent").asText()).contains(traceId);
 
     await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
       Counter delivered = registry.find(ObserverMetrics.DELIVERIES)
