@@ -85,8 +85,23 @@ public class FraiseqlObserversAutoConfiguration {
     Function<String, Optional<String>> env = name -> Optional.ofNullable(environment.getProperty(name));
     ObserversConfig config = loadConfig(properties.getConfig(), resources, env);
     ObserverEngine.Builder builder = ObserverEngine.builder().config(config).env(env);
-    for (String name : javaHandlerNames(config)) {
+    Set<String> bound = javaHandlerNames(config);
+    for (String name : bound) {
       builder.handler(name, registry.lazy(name));
+    }
+    // the short form, action = "<Java handler name>": bound when a bean declares that name (an action
+    // type of that name, such as webhook, still wins in the engine)
+    Set<String> declared = null;
+    for (HandlerConfig h : config.handlers()) {
+      if (!"handler".equals(h.action()) && !bound.contains(h.action())) {
+        if (declared == null) {
+          declared = HandlerRegistry.declaredNames(beans);
+        }
+        if (declared.contains(h.action())) {
+          builder.handler(h.action(), registry.lazy(h.action()));
+          bound.add(h.action());
+        }
+      }
     }
     dataSource.ifAvailable(ds -> builder.component(DataSource.class, ds));
     listeners.orderedStream().forEach(builder::listener);
