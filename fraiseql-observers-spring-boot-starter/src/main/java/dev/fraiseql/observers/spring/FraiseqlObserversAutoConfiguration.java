@@ -368,7 +368,7 @@ public class FraiseqlObserversAutoConfiguration {
     ObserverRequestFilter fraiseqlObserverRequestFilter(FraiseqlObserversProperties properties, ObserverEngine engine) {
       boolean anySynchronous = engine.config().handlers().stream().anyMatch(HandlerConfig::synchronous);
       return new ObserverRequestFilter(properties.getWeb().getTenantHeader(),
-          properties.getWeb().getRequestIdHeader(), anySynchronous);
+          properties.getWeb().getRequestIdHeader(), anySynchronous, properties.getWeb().getTenantClaim());
     }
   }
 }

@@ -234,6 +234,20 @@ public class FraiseqlObserversProperties {
     private String tenantHeader = "X-Tenant-Id";
     /** The request header that carries the request id; one is generated when absent. */
     private String requestIdHeader = "X-Request-Id";
+    /**
+     * The claim of the authenticated principal that carries the tenant id, used when the tenant header
+     * is absent: a JWT claim (Spring Security's {@code Jwt}, any {@code ClaimAccessor}) or an OAuth2
+     * principal's attribute. Needs spring-security-oauth2-core.
+     */
+    private String tenantClaim;
+
+    public String getTenantClaim() {
+      return tenantClaim;
+    }
+
+    public void setTenantClaim(String tenantClaim) {
+      this.tenantClaim = tenantClaim;
+    }
 
     public boolean isEnabled() {
       return enabled;

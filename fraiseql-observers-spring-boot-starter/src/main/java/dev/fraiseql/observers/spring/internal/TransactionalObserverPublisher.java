@@ -108,7 +108,10 @@ public final class TransactionalObserverPublisher implements ObserverEventPublis
       user.or(() -> request.flatMap(MutationContext::userId)).ifPresent(merged::userId);
     }
     if (own.tenantId().isEmpty()) {
-      request.flatMap(MutationContext::tenantId).ifPresent(merged::tenantId);
+      request.flatMap(MutationContext::tenantId)
+          .or(() -> SECURITY ? RequestState.current().flatMap(RequestState::tenantClaim).flatMap(SecurityUser::claim)
+              : Optional.empty())
+          .ifPresent(merged::tenantId);
     }
     if (own.requestId().isEmpty()) {
       request.flatMap(MutationContext::requestId).ifPresent(merged::requestId);
