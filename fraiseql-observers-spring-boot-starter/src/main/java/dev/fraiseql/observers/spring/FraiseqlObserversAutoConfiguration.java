@@ -305,6 +305,28 @@ public class FraiseqlObserversAutoConfiguration {
     }
   }
 
+  /** Micrometer and the outbox relay: the backlog gauges and the relay's counters, tagged with the table. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(name = {"dev.fraiseql.observers.micrometer.ObserverMetrics", "io.micrometer.core.instrument.MeterRegistry",
+      "dev.fraiseql.observers.pg.PgOutboxRelay"})
+  @ConditionalOnProperty(prefix = "fraiseql.observers.metrics", name = "enabled", matchIfMissing = true)
+  static class RelayMetricsConfiguration {
+    @Bean
+    SmartInitializingSingleton fraiseqlObserverRelayMetrics(
+        ObjectProvider<dev.fraiseql.observers.micrometer.ObserverMetrics> metrics, ObjectProvider<PgOutboxRelay> relays,
+        ObjectProvider<DataSource> dataSource) {
+      return () -> metrics.ifAvailable(m -> relays.orderedStream().forEach(relay -> {
+        PgOutbox outbox = PgOutbox.forTable(relay.table());
+        DataSource ds = dataSource.getObject();
+        m.bindOutbox(relay.table(), java.time.Duration.ofSeconds(5), () -> {
+          PgOutbox.Backlog b = outbox.backlog(ds, java.time.Duration.ofSeconds(2));
+          return new dev.fraiseql.observers.micrometer.ObserverMetrics.Backlog(b.pending(), b.oldestAge());
+        });
+        m.bindRelay(relay.table(), relay::dispatchedCount, relay::inFlight);
+      }));
+    }
+  }
+
   /** OpenTelemetry: a span per delivery attempt, and the current trace context in published events. */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(name = {"dev.fraiseql.observers.opentelemetry.ObserverTracing", "io.opentelemetry.api.OpenTelemetry"})

@@ -57,6 +57,7 @@ class TriggerContextIT {
 
   @Autowired Environment env;
   @Autowired BlogApp.Users users;
+  @Autowired io.micrometer.core.instrument.MeterRegistry registry;
 
   @AfterAll
   static void stop() throws Exception {
@@ -126,6 +127,15 @@ class TriggerContextIT {
       assertThat(health.get("details").get("relay").get("status").asText()).isEqualTo("UP");
       assertThat(health.get("details").get("relay").get("table").asText()).isEqualTo(SCHEMA + ".observer_outbox");
       assertThat(health.get("details").get("relay").get("lastCycleAgeMs").asLong()).isLessThan(30_000);
+      assertThat(health.get("details").get("relay").get("pending").asLong()).isGreaterThanOrEqualTo(0);
     });
+    // the relay's meters, bound to Boot's registry with no code
+    String table = SCHEMA + ".observer_outbox";
+    io.micrometer.core.instrument.Gauge pending = registry.find(dev.fraiseql.observers.micrometer.ObserverMetrics.OUTBOX_PENDING)
+        .tag("table", table).gauge();
+    assertThat(pending).isNotNull();
+    assertThat(pending.value()).isGreaterThanOrEqualTo(0);
+    assertThat(registry.find(dev.fraiseql.observers.micrometer.ObserverMetrics.OUTBOX_DISPATCHED).tag("table", table)
+        .functionCounter()).isNotNull();
   }
 }

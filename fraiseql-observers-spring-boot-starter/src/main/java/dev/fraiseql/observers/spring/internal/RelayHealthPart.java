@@ -1,8 +1,7 @@
 package dev.fraiseql.observers.spring.internal;
 
 import dev.fraiseql.observers.pg.PgOutboxRelay;
-import dev.fraiseql.observers.pg.PgOutboxStatus;
-import java.sql.Connection;
+import dev.fraiseql.observers.pg.PgOutbox;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -21,12 +20,15 @@ public final class RelayHealthPart implements HealthPart {
   private final Duration staleAfter;
   private final boolean backlog;
   private final Instant created = Instant.now();
+  private final PgOutbox outbox;
+  static final Duration BACKLOG_TIMEOUT = Duration.ofSeconds(2);
 
   public RelayHealthPart(PgOutboxRelay relay, DataSource dataSource, Duration staleAfter, boolean backlog) {
     this.relay = relay;
     this.dataSource = dataSource;
     this.staleAfter = staleAfter;
     this.backlog = backlog;
+    this.outbox = PgOutbox.forTable(relay.table());
   }
 
   @Override
@@ -62,11 +64,11 @@ public final class RelayHealthPart implements HealthPart {
     r.put("dispatched", relay.dispatchedCount());
     r.put("inFlight", relay.inFlight());
     if (backlog) {
-      try (Connection c = dataSource.getConnection()) {
-        PgOutboxStatus s = PgOutboxStatus.read(c, relay.table());
-        r.put("pending", s.pending());
-        r.put("oldestPendingAgeMs", s.oldestPendingAge().map(Duration::toMillis).orElse(0L));
-        r.put("retrying", s.retrying());
+      try {
+        // one statement on the pending index, with a statement timeout
+        PgOutbox.Backlog b = outbox.backlog(dataSource, BACKLOG_TIMEOUT);
+        r.put("pending", b.pending());
+        r.put("oldestPendingAgeMs", b.oldestAge().toMillis());
       } catch (SQLException | RuntimeException e) {
         r.put("backlogError", dev.fraiseql.observers.BackendHealth.down(e.getMessage(), Map.of()).details().get("error"));
       }
