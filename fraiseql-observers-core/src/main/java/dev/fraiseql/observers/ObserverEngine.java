@@ -84,6 +84,17 @@ public interface ObserverEngine extends AutoCloseable {
   }
 
   /**
+   * Whether the configured backend's bus is reachable now ({@code backend = "nats"}: the connection's
+   * state; {@code "redis"}: a PING; {@code "postgres"}: a connection checked with a short timeout;
+   * {@code "in-memory"}: always UP), with details that hold no secret ({@code backend}, where, how long
+   * the check took, the error). May open the bus's connection; never throws; DOWN after {@link #close()}.
+   * Health endpoints call it (the Spring Boot starter's {@code observers} indicator does).
+   */
+  default BackendHealth health() {
+    return BackendHealth.unknown("this engine does not report its health");
+  }
+
+  /**
    * Stops intake, waits up to {@code timeout} for in-flight deliveries, dead-letters what is still
    * pending (reason {@code shutdown}) and reports it, then closes subscriptions, actions and backends.
    */

@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.spi;
 
+import dev.fraiseql.observers.BackendHealth;
 import java.util.Optional;
 
 /**
@@ -17,6 +18,15 @@ public interface Backend extends AutoCloseable {
 
   default Optional<IdempotencyStore> idempotencyStore() {
     return Optional.empty();
+  }
+
+  /**
+   * Whether the bus is reachable now: a cheap check (a ping, the connection's state) that answers
+   * within a few seconds and never throws; it may open the bus's connection (backends connect
+   * lazily). Details hold no secret (see {@link BackendHealth}). By default {@code UNKNOWN}.
+   */
+  default BackendHealth health() {
+    return BackendHealth.unknown("this backend does not report its health");
   }
 
   @Override

@@ -104,6 +104,8 @@ public final class PgOutboxRelay implements AutoCloseable {
   private final String flushSql;
   private final String postponeSql;
   private volatile boolean running = true;
+  /** Epoch millis of the relay loop's last successful cycle (0: none yet). */
+  private volatile long lastCycleMillis;
   private PgListener listener;
   /** The relay thread's own connection for claims, outcomes, lease renewals and clean-up. */
   private Connection connection;
@@ -241,6 +243,26 @@ public final class PgOutboxRelay implements AutoCloseable {
     return inFlight.size();
   }
 
+  /**
+   * When the relay's loop last completed a cycle (outcomes written, rows claimed), empty before the
+   * first. It cycles at least every {@link Builder#pollInterval}; an older value means the relay cannot
+   * reach PostgreSQL (it retries with a growing delay, up to 30 s) or is stuck. For health checks.
+   */
+  public java.util.Optional<java.time.Instant> lastCycle() {
+    long t = lastCycleMillis;
+    return t == 0 ? java.util.Optional.empty() : java.util.Optional.of(java.time.Instant.ofEpochMilli(t));
+  }
+
+  /** Whether the relay's thread is running (false after {@link #close()} or if it died). */
+  public boolean isRunning() {
+    return running && thread.isAlive();
+  }
+
+  /** The outbox table this relay reads. */
+  public String table() {
+    return outbox.table();
+  }
+
   /** Round trips to PostgreSQL made by the relay thread so far (outcomes and the next claim share one). */
   public long roundTrips() {
     return roundTrips.get();
@@ -254,6 +276,7 @@ public final class PgOutboxRelay implements AutoCloseable {
         cleanup();
         int room = Math.min(batchSize, maxInFlight - inFlight.size());
         Cycle r = cycle(Math.max(0, room));
+        lastCycleMillis = System.currentTimeMillis();
         backoff = 500;
         if (room > 0 && r.claimed() == room) {
           continue; // a full batch: there may be more

@@ -84,6 +84,24 @@ class AutoConfigurationTest {
   }
 
   @Test
+  void theShortFormActionNamesABeanOrAnAnnotatedMethod() throws Exception {
+    for (Class<?> config : List.of(HandlerBean.class, AnnotatedHandler.class)) {
+      SEEN.clear();
+      runner.withUserConfiguration(config)
+          .withPropertyValues("fraiseql.observers.config=classpath:fraiseql-shortform.toml")
+          .run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            ctx.getBean(ObserverEngine.class).onCommit(order()).completion().toCompletableFuture().get(5, TimeUnit.SECONDS);
+            assertThat(SEEN).hasSize(1);
+          });
+    }
+    // no bean declares it: the engine's own error, naming the action and the line
+    runner.withPropertyValues("fraiseql.observers.config=classpath:fraiseql-shortform.toml")
+        .run(ctx -> assertThat(ctx).hasFailed().getFailure().rootCause()
+            .hasMessageContaining("fraiseql-shortform.toml").hasMessageContaining("unknown action `reserveInventory`"));
+  }
+
+  @Test
   void aJavaHandlerNoBeanProvidesFailsTheStartWithTheFix() {
     runner.withPropertyValues("fraiseql.observers.config=classpath:fraiseql-handlers.toml")
         .run(ctx -> assertThat(ctx).hasFailed().getFailure()

@@ -441,6 +441,30 @@ public final class DefaultObserverEngine implements ObserverEngine {
 
 
   @Override
+  public dev.fraiseql.observers.BackendHealth health() {
+    String name = config.backend();
+    if (closed.get()) {
+      return dev.fraiseql.observers.BackendHealth.down("the engine is closed", java.util.Map.of("backend", name));
+    }
+    Backend main = resources.mainBackend();
+    dev.fraiseql.observers.BackendHealth h;
+    long start = System.nanoTime();
+    try {
+      h = main == null ? dev.fraiseql.observers.BackendHealth.unknown("no backend") : main.health();
+      if (h == null) {
+        h = dev.fraiseql.observers.BackendHealth.unknown("the backend returned no health");
+      }
+    } catch (RuntimeException e) {
+      h = dev.fraiseql.observers.BackendHealth.down(e.toString(), java.util.Map.of());
+    }
+    java.util.Map<String, Object> details = new java.util.LinkedHashMap<>();
+    details.put("backend", name);
+    details.putAll(h.details());
+    details.putIfAbsent("checkMs", (System.nanoTime() - start) / 1_000_000);
+    return new dev.fraiseql.observers.BackendHealth(h.status(), details);
+  }
+
+  @Override
   public CloseReport shutdown(Duration timeout) {
     if (!closed.compareAndSet(false, true)) {
       CloseReport r = closeReport;

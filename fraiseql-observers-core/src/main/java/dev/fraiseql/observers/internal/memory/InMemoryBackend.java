@@ -30,6 +30,12 @@ public final class InMemoryBackend implements Backend {
     return bus;
   }
 
+  /** Always UP: the bus is in this process. */
+  @Override
+  public dev.fraiseql.observers.BackendHealth health() {
+    return dev.fraiseql.observers.BackendHealth.up(java.util.Map.of("bus", "in this process"));
+  }
+
   @Override
   public Optional<DeadLetterStore> deadLetterStore() {
     return Optional.of(deadLetters);

@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.nats.internal;
 
+import dev.fraiseql.observers.BackendHealth;
 import dev.fraiseql.observers.spi.Backend;
 import dev.fraiseql.observers.spi.EventBus;
 import dev.fraiseql.observers.spi.IdempotencyStore;
@@ -47,6 +48,42 @@ public final class NatsBackend implements Backend {
       bus = new NatsEventBus(settings, hostOptions);
     }
     return bus;
+  }
+
+  /** How long {@link #health()} waits for a first connection that is being made. */
+  static final java.time.Duration HEALTH_WAIT = java.time.Duration.ofSeconds(2);
+
+  /**
+   * UP when the JetStream connection is CONNECTED; DOWN while it is not (never connected yet,
+   * reconnecting, closed). Opens the bus (connecting in the background) if nothing used it yet, and
+   * waits up to {@link #HEALTH_WAIT} for a first connection.
+   */
+  @Override
+  public BackendHealth health() {
+    java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
+    d.put("servers", settings.redactedServers());
+    d.put("stream", settings.stream);
+    NatsEventBus b;
+    try {
+      b = natsBus();
+    } catch (IllegalStateException e) {
+      return BackendHealth.down(e.getMessage(), d);
+    }
+    Optional<NatsConnector.Live> live = b.connector().now();
+    if (live.isEmpty()) {
+      try {
+        live = b.connector().await(HEALTH_WAIT);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    if (live.isEmpty()) {
+      return BackendHealth.down("not connected to NATS (connecting in the background)", d);
+    }
+    io.nats.client.Connection.Status status = live.get().connection().getStatus();
+    d.put("connection", status.name());
+    return status == io.nats.client.Connection.Status.CONNECTED ? BackendHealth.up(d)
+        : BackendHealth.down("the NATS connection is " + status, d);
   }
 
   @Override

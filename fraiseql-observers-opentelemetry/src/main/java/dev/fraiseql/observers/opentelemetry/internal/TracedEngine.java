@@ -56,6 +56,11 @@ public final class TracedEngine implements ObserverEngine {
   }
 
   @Override
+  public dev.fraiseql.observers.BackendHealth health() {
+    return engine.health();
+  }
+
+  @Override
   public CloseReport shutdown(Duration timeout) {
     return engine.shutdown(timeout);
   }

@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.pg.internal;
 
+import dev.fraiseql.observers.BackendHealth;
 import dev.fraiseql.observers.ObserverConfigException;
 import dev.fraiseql.observers.config.ConfigLocation;
 import dev.fraiseql.observers.config.ConfigProblem;
@@ -51,6 +52,58 @@ public final class PgBackend implements dev.fraiseql.observers.spi.Backend {
       }
     }
     return b;
+  }
+
+  /** How long {@link #health()} waits for a connection and its answer. */
+  static final java.time.Duration HEALTH_TIMEOUT = java.time.Duration.ofSeconds(3);
+  private java.util.concurrent.CompletableFuture<BackendHealth> healthCheck;
+
+  /**
+   * A connection from the bus's pool (the host's DataSource or {@code database_url}) validated with
+   * {@code Connection.isValid}: UP with the time it took, DOWN with the error, or DOWN when no answer
+   * came within {@link #HEALTH_TIMEOUT} (the check goes on in the background; the next call waits for
+   * it instead of starting another).
+   */
+  @Override
+  public BackendHealth health() {
+    java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
+    d.put("database", db.describe());
+    java.util.concurrent.CompletableFuture<BackendHealth> check;
+    synchronized (this) {
+      check = healthCheck;
+      if (check == null || check.isDone()) {
+        check = new java.util.concurrent.CompletableFuture<>();
+        healthCheck = check;
+        java.util.concurrent.CompletableFuture<BackendHealth> result = check;
+        Thread t = new Thread(() -> result.complete(checkConnection(d)), "fraiseql-pg-health");
+        t.setDaemon(true);
+        t.start();
+      }
+    }
+    try {
+      return check.get(HEALTH_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    } catch (java.util.concurrent.TimeoutException e) {
+      return BackendHealth.down("no connection within " + HEALTH_TIMEOUT.toMillis() + "ms", d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return BackendHealth.down("interrupted", d);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return BackendHealth.down(String.valueOf(e.getCause()), d);
+    }
+  }
+
+  private BackendHealth checkConnection(java.util.Map<String, Object> details) {
+    java.util.Map<String, Object> d = new java.util.LinkedHashMap<>(details);
+    long start = System.nanoTime();
+    try (java.sql.Connection c = db.dataSource().getConnection()) {
+      boolean valid = c.isValid((int) HEALTH_TIMEOUT.toSeconds());
+      d.put("checkMs", (System.nanoTime() - start) / 1_000_000);
+      return valid ? BackendHealth.up(d) : BackendHealth.down("the connection did not answer", d);
+    } catch (java.sql.SQLException e) {
+      return BackendHealth.down(SqlErrors.describe(e), d);
+    } catch (RuntimeException e) {
+      return BackendHealth.down(e.toString(), d);
+    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.fraiseql.observers.redis.internal;
 
+import dev.fraiseql.observers.BackendHealth;
 import dev.fraiseql.observers.spi.Backend;
 import dev.fraiseql.observers.spi.DeadLetterStore;
 import dev.fraiseql.observers.spi.EventBus;
@@ -47,6 +48,27 @@ public final class RedisBackend implements Backend {
       }
     }
     return b;
+  }
+
+  /**
+   * A PING through the pool (the configured {@code timeout_ms} bounds the connect and the answer):
+   * UP with the round trip's time, DOWN with the error. Opens the pool if nothing used it yet.
+   */
+  @Override
+  public BackendHealth health() {
+    java.util.Map<String, Object> d = new java.util.LinkedHashMap<>();
+    d.put("server", client.where());
+    if (closed) {
+      return BackendHealth.down("the redis backend is closed", d);
+    }
+    long start = System.nanoTime();
+    try {
+      String pong = client.idempotent(j -> j.ping());
+      d.put("pingMs", (System.nanoTime() - start) / 1_000_000);
+      return "PONG".equalsIgnoreCase(pong) ? BackendHealth.up(d) : BackendHealth.down("PING answered " + pong, d);
+    } catch (RuntimeException e) {
+      return BackendHealth.down(e.getClass().getSimpleName() + ": " + e.getMessage(), d);
+    }
   }
 
   @Override

@@ -67,6 +67,33 @@ public final class HandlerRegistry implements BeanPostProcessor {
     }
   }
 
+  /**
+   * The handler names the context's bean definitions declare, before any bean is created: beans of
+   * type {@link ObserverHandler} (their names) and {@link ObserverHandlerMethod} values on the methods
+   * of every bean's class.
+   */
+  public static java.util.Set<String> declaredNames(org.springframework.beans.factory.config.ConfigurableListableBeanFactory beans) {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(
+        java.util.Arrays.asList(beans.getBeanNamesForType(ObserverHandler.class, true, false)));
+    for (String bean : beans.getBeanDefinitionNames()) {
+      Class<?> type;
+      try {
+        type = beans.getType(bean, false);
+      } catch (RuntimeException e) {
+        continue;
+      }
+      if (type != null) {
+        ReflectionUtils.doWithMethods(org.springframework.util.ClassUtils.getUserClass(type), method -> {
+          ObserverHandlerMethod annotation = method.getAnnotation(ObserverHandlerMethod.class);
+          if (annotation != null) {
+            names.add(annotation.value());
+          }
+        });
+      }
+    }
+    return names;
+  }
+
   public Optional<ObserverHandler> find(String name) {
     return Optional.ofNullable(handlers.get(name)).map(Registered::handler);
   }

@@ -29,11 +29,19 @@ public final class ObserverRequestFilter extends OncePerRequestFilter implements
   private final String tenantHeader;
   private final String requestIdHeader;
   private final boolean awaitSynchronous;
+  private final String tenantClaim;
 
   public ObserverRequestFilter(String tenantHeader, String requestIdHeader, boolean awaitSynchronous) {
+    this(tenantHeader, requestIdHeader, awaitSynchronous, null);
+  }
+
+  /** @param tenantClaim the principal's claim the tenant comes from when the header is absent, or null */
+  public ObserverRequestFilter(String tenantHeader, String requestIdHeader, boolean awaitSynchronous,
+      String tenantClaim) {
     this.tenantHeader = tenantHeader;
     this.requestIdHeader = requestIdHeader;
     this.awaitSynchronous = awaitSynchronous;
+    this.tenantClaim = tenantClaim == null || tenantClaim.isBlank() ? null : tenantClaim.trim();
   }
 
   @Override
@@ -62,7 +70,7 @@ public final class ObserverRequestFilter extends OncePerRequestFilter implements
     if (tenant != null && !tenant.isBlank()) {
       context.tenantId(tenant);
     }
-    RequestState state = new RequestState(context.build(), awaitSynchronous);
+    RequestState state = new RequestState(context.build(), awaitSynchronous, tenantClaim);
     RequestState.bind(state);
     request.setAttribute(STATE_ATTRIBUTE, state);
     if (!awaitSynchronous) {

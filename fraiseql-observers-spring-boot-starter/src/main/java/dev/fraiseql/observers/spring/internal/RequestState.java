@@ -19,10 +19,21 @@ public final class RequestState {
   private final MutationContext context;
   private final List<Dispatch> dispatches = new ArrayList<>();
   private final boolean collectDispatches;
+  private final String tenantClaim;
 
   RequestState(MutationContext context, boolean collectDispatches) {
+    this(context, collectDispatches, null);
+  }
+
+  RequestState(MutationContext context, boolean collectDispatches, String tenantClaim) {
     this.context = context;
     this.collectDispatches = collectDispatches;
+    this.tenantClaim = tenantClaim;
+  }
+
+  /** The principal's claim the tenant comes from when the request has no tenant header. */
+  public Optional<String> tenantClaim() {
+    return Optional.ofNullable(tenantClaim);
   }
 
   public static Optional<RequestState> current() {

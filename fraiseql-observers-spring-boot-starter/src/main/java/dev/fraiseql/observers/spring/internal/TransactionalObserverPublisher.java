@@ -28,10 +28,17 @@ public final class TransactionalObserverPublisher implements ObserverEventPublis
 
   private final ObserverEngine engine;
   private final Optional<OutboxWriter> outbox;
+  private final List<ContextDecorator> decorators;
 
   public TransactionalObserverPublisher(ObserverEngine engine, Optional<OutboxWriter> outbox) {
+    this(engine, outbox, List.of());
+  }
+
+  public TransactionalObserverPublisher(ObserverEngine engine, Optional<OutboxWriter> outbox,
+      List<ContextDecorator> decorators) {
     this.engine = engine;
     this.outbox = outbox;
+    this.decorators = List.copyOf(decorators);
   }
 
   /** Spring's {@code ApplicationEventPublisher.publishEvent(observedEvent)} arrives here. */
@@ -42,7 +49,7 @@ public final class TransactionalObserverPublisher implements ObserverEventPublis
 
   @Override
   public void publish(ObservedEvent event) {
-    ObservedEvent withContext = withRequestContext(event);
+    ObservedEvent withContext = withContext(event);
     if (TransactionSynchronizationManager.isSynchronizationActive()
         && TransactionSynchronizationManager.isActualTransactionActive()) {
       if (outbox.isPresent()) {
@@ -70,25 +77,46 @@ public final class TransactionalObserverPublisher implements ObserverEventPublis
     return pending;
   }
 
-  static ObservedEvent withRequestContext(ObservedEvent event) {
+  /** {@code event} with its context completed by {@link #contextFor}. */
+  ObservedEvent withContext(ObservedEvent event) {
     MutationContext own = event.context();
+    MutationContext context = contextFor(own);
+    return context.equals(own) ? event : event.toBuilder().context(context).build();
+  }
+
+  /**
+   * {@code own} with its empty user, tenant and request id filled from the current web request and
+   * Spring Security, then passed through the decorators (the current trace context).
+   */
+  public MutationContext contextFor(MutationContext own) {
+    MutationContext context = withRequestContext(own);
+    for (ContextDecorator d : decorators) {
+      context = d.decorate(context);
+    }
+    return context;
+  }
+
+  /** {@code own} with its empty user, tenant and request id filled from the current web request and Spring Security. */
+  public static MutationContext withRequestContext(MutationContext own) {
     Optional<MutationContext> request = RequestState.current().map(RequestState::context);
     Optional<String> user = own.userId().isPresent() ? Optional.empty() : securityUser();
     if (request.isEmpty() && user.isEmpty()) {
-      return event;
+      return own;
     }
     MutationContext.Builder merged = own.toBuilder();
     if (own.userId().isEmpty()) {
       user.or(() -> request.flatMap(MutationContext::userId)).ifPresent(merged::userId);
     }
     if (own.tenantId().isEmpty()) {
-      request.flatMap(MutationContext::tenantId).ifPresent(merged::tenantId);
+      request.flatMap(MutationContext::tenantId)
+          .or(() -> SECURITY ? RequestState.current().flatMap(RequestState::tenantClaim).flatMap(SecurityUser::claim)
+              : Optional.empty())
+          .ifPresent(merged::tenantId);
     }
     if (own.requestId().isEmpty()) {
       request.flatMap(MutationContext::requestId).ifPresent(merged::requestId);
     }
-    MutationContext context = merged.build();
-    return context.equals(own) ? event : event.toBuilder().context(context).build();
+    return merged.build();
   }
 
   private static Optional<String> securityUser() {
