@@ -103,6 +103,11 @@ public final class ObserverMetrics implements ObserverListener {
   private final boolean histogram;
   private final int maxHandlers;
   private final Map<String, HandlerMeters> meters = new ConcurrentHashMap<>();
+  /**
+   * The state objects of the gauges and function counters bound here (backlog readers, the relay's
+   * suppliers): Micrometer holds them weakly, so without this they are collected and read NaN.
+   */
+  private final java.util.List<Object> gaugeStates = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile Map<String, String> actions = Map.of();
   private volatile Set<String> subscriptionHandlers = Set.of();
   private final LongAdder started = new LongAdder();
@@ -171,6 +176,7 @@ public final class ObserverMetrics implements ObserverListener {
         }
         return new Backlog(l.getAsLong(), Duration.ZERO);
       }, SUBSCRIPTION_LAG_INTERVAL.toNanos(), false);
+      gaugeStates.add(lag);
       Gauge.builder(SUBSCRIPTION_LAG, lag, r -> r.get().map(b -> (double) b.pending()).orElse(Double.NaN))
           .tags(commonTags.and("handler", handler, "subject", sc.subject()))
           .description("Messages on the subject the subscription has not finished: not yet delivered to it, "
@@ -206,6 +212,7 @@ public final class ObserverMetrics implements ObserverListener {
     Objects.requireNonNull(table, "table");
     Objects.requireNonNull(source, "source");
     BacklogReader reader = new BacklogReader("outbox " + table, source, minInterval.toNanos(), true);
+    gaugeStates.add(reader);
     Tags t = commonTags.and("table", table);
     Gauge.builder(OUTBOX_PENDING, reader, r -> r.get().map(b -> (double) b.pending()).orElse(Double.NaN)).tags(t)
         .description("Outbox rows recorded and not yet dispatched").register(registry);
@@ -228,6 +235,8 @@ public final class ObserverMetrics implements ObserverListener {
     Objects.requireNonNull(dispatched, "dispatched");
     Objects.requireNonNull(inFlight, "inFlight");
     Tags t = commonTags.and("table", table);
+    gaugeStates.add(dispatched);
+    gaugeStates.add(inFlight);
     io.micrometer.core.instrument.FunctionCounter.builder(OUTBOX_DISPATCHED, dispatched, d -> (double) d.getAsLong())
         .tags(t).description("Outbox rows the relay handed to the engine").register(registry);
     Gauge.builder(OUTBOX_RELAY_IN_FLIGHT, inFlight, i -> (double) i.getAsInt()).tags(t)

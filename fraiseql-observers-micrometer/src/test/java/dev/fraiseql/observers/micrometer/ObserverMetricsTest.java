@@ -93,4 +93,24 @@ class ObserverMetricsTest {
         .hasMessageContaining("between 0 and 1, got 1.5");
     assertThatThrownBy(() -> ObserverMetrics.builder(registry).maxHandlers(0)).hasMessageContaining("at least 1");
   }
+
+  @Test
+  void outboxAndRelayGaugesKeepReadingAfterGarbageCollection() throws Exception {
+    ObserverMetrics metrics = ObserverMetrics.builder(registry).build();
+    java.util.concurrent.atomic.AtomicLong pending = new java.util.concurrent.atomic.AtomicLong(7);
+    // lambdas referenced by nothing but the binder, as a caller passing method references does
+    metrics.bindOutbox("app.observer_outbox", Duration.ZERO,
+        () -> new ObserverMetrics.Backlog(pending.get(), Duration.ofSeconds(3)));
+    metrics.bindRelay("app.observer_outbox", () -> 11L, () -> 2);
+    for (int i = 0; i < 5; i++) {
+      System.gc();
+      Thread.sleep(20);
+    }
+    assertThat(registry.get(ObserverMetrics.OUTBOX_PENDING).tag("table", "app.observer_outbox").gauge().value())
+        .isEqualTo(7.0);
+    assertThat(registry.get(ObserverMetrics.OUTBOX_RELAY_IN_FLIGHT).tag("table", "app.observer_outbox").gauge().value())
+        .isEqualTo(2.0);
+    assertThat(registry.get(ObserverMetrics.OUTBOX_DISPATCHED).tag("table", "app.observer_outbox").functionCounter()
+        .count()).isEqualTo(11.0);
+  }
 }
